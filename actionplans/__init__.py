@@ -1,0 +1,1 @@
+"""Action plans, goals, the toolbox and maintenance plans (a later issue)."""

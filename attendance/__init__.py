@@ -1,0 +1,1 @@
+"""Lesson attendance, imports, monthly rollups and the absence staircase (next issue)."""

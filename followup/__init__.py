@@ -1,0 +1,1 @@
+"""Follow-ups every 4–6 weeks, closure and after-care (a later issue)."""

@@ -1,0 +1,1 @@
+"""Referrals (uppdragsförfrågan) and the referral forum (a later issue)."""

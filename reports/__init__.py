@@ -1,0 +1,1 @@
+"""Aggregated dashboards and term reports as PDF (a later issue)."""

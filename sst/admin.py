@@ -1,0 +1,144 @@
+"""Administration of organisation and people, for municipality administrators only.
+
+Django's admin is mounted on its own site whose every permission asks the access policy;
+sign-in goes through the normal login page (throttling, second factor). No student or
+guardian data is registered here: administrators do not read case content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from . import access, services
+from .models import District, MentorGroup, Municipality, RoleMembership, School, User
+
+
+class SSTAdminSite(admin.AdminSite):
+    site_header = _("SST administration")
+    site_title = _("SST administration")
+    index_title = _("Organisation and people")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return access.can_administer(user) and user.is_verified()  # type: ignore[union-attr]
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        return redirect_to_login(request.get_full_path())
+
+
+admin_site = SSTAdminSite(name="admin")
+
+
+class PolicyAdmin(admin.ModelAdmin):
+    """Every model permission comes from the access policy, not Django's model permissions."""
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return access.can_administer(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+
+class PolicyInline(admin.TabularInline):
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.can_administer(request.user)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission  # type: ignore[assignment]
+
+
+@admin.register(Municipality, site=admin_site)
+class MunicipalityAdmin(PolicyAdmin):
+    list_display = ["name", "code"]
+
+
+@admin.register(District, site=admin_site)
+class DistrictAdmin(PolicyAdmin):
+    list_display = ["name", "municipality"]
+    list_filter = ["municipality"]
+
+
+class MentorGroupInline(PolicyInline):
+    model = MentorGroup
+    extra = 0
+
+
+@admin.register(School, site=admin_site)
+class SchoolAdmin(PolicyAdmin):
+    list_display = ["name", "unit_code", "district"]
+    list_filter = ["district"]
+    search_fields = ["name", "unit_code"]
+    inlines = [MentorGroupInline]
+
+
+@admin.register(MentorGroup, site=admin_site)
+class MentorGroupAdmin(PolicyAdmin):
+    list_display = ["name", "school"]
+    list_filter = ["school"]
+    search_fields = ["name", "school__name"]
+
+
+class MembershipInline(PolicyInline):
+    model = RoleMembership
+    extra = 0
+    fields = ["role", "municipality", "district", "school", "mentor_group", "starts_on", "ends_on"]
+    autocomplete_fields = ["school", "mentor_group"]
+
+
+@admin.register(User, site=admin_site)
+class UserAdmin(PolicyAdmin, BaseUserAdmin):
+    list_display = ["username", "first_name", "last_name", "email", "is_active"]
+    list_filter = ["is_active", "memberships__role"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
+    )
+    readonly_fields = ["last_login", "date_joined"]
+    inlines = [MembershipInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not RoleMembership:
+            return super().save_formset(request, form, formset, change)
+        memberships = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.membership_delete(membership=membership, by=request.user)
+        for membership in memberships:
+            services.membership_save(membership=membership, by=request.user)
+        return None
+
+
+@admin.register(RoleMembership, site=admin_site)
+class RoleMembershipAdmin(PolicyAdmin):
+    list_display = ["user", "role", "place", "starts_on", "ends_on"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__last_name"]
+    autocomplete_fields = ["user", "school", "mentor_group"]
+
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        services.membership_save(membership=obj, by=request.user)  # type: ignore[arg-type]
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        services.membership_delete(membership=obj, by=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for membership in queryset:
+            services.membership_delete(membership=membership, by=request.user)

@@ -1,0 +1,51 @@
+"""Writing the audit trail. Every read or write of personal data calls ``record``.
+
+An event holds identifiers only (opaque ids, usernames of staff, role names), never the
+content it is about. The request id, address and page name come from the request context
+set by ``sst.middleware.RequestIdMiddleware``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+
+from . import requestid
+from .models import AuditAction, AuditEvent, User
+
+__all__ = ["AuditAction", "record"]
+
+logger = logging.getLogger(__name__)
+
+
+def record(
+    *,
+    user: User | AnonymousUser | None,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    student_id: uuid.UUID | None = None,
+    role: str = "",
+    detail: dict[str, Any] | None = None,
+    username: str = "",
+) -> AuditEvent:
+    context = requestid.current_context()
+    actor = user if user is not None and user.is_authenticated else None
+    event = AuditEvent.objects.create(
+        actor_id=actor.pk if actor else None,
+        actor_username=actor.get_username() if actor else username[:150],
+        role=role[:200],
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        student_id=student_id,
+        request_id=context.request_id,
+        ip_address=context.ip_address,
+        path_name=context.path_name[:120],
+        detail=detail or {},
+    )
+    logger.info("audit %s %s %s", action, object_type, event.public_id)
+    return event

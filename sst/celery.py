@@ -1,0 +1,20 @@
+"""The Celery application. Without CELERY_BROKER_URL tasks run eagerly, in-process."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sst.settings")
+
+app = Celery("sst")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Memberships start and end by date: re-grant object permissions just after midnight.
+    "sync-role-permissions-nightly": {
+        "task": "sst.tasks.sync_all_role_permissions",
+        "schedule": crontab(hour=0, minute=5),
+    },
+}

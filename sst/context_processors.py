@@ -1,0 +1,13 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from . import access
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    """The signed-in user's roles and places, for the page header."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"held_roles": [], "can_administer": False}
+    return {"held_roles": access.roles_of(user), "can_administer": access.can_administer(user)}

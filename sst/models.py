@@ -1,0 +1,394 @@
+"""Organisation, people and their role memberships, and the audit trail."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import UserObjectPermissionBase
+
+
+class User(AbstractUser):
+    """A member of staff. Children and guardians are never users."""
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["last_name", "first_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Municipality(models.Model):
+    """The municipality (kommun, huvudman) that runs the service."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    code = models.CharField(
+        _("municipality code"),
+        max_length=4,
+        unique=True,
+        validators=[RegexValidator(r"^\d{4}$", _("A municipality code has four digits."))],
+    )
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["name"]
+        permissions = [
+            ("administer_municipality", _("Can administer the municipality")),
+            ("view_municipality_reports", _("Can see the municipality's aggregated reports")),
+            ("triage_municipality_referrals", _("Can triage referrals for the municipality")),
+            ("coordinate_municipality", _("Can coordinate the municipality's team")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class District(models.Model):
+    """A district (stadsdel): social services are organised per district."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="districts",
+        verbose_name=_("municipality"),
+    )
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "name"], name="district_unique_name_in_municipality"
+            )
+        ]
+        permissions = [
+            ("work_district_cases", _("Can work the district's assigned cases")),
+            ("triage_district_referrals", _("Can triage the district's referrals")),
+            ("coordinate_district", _("Can coordinate the district's team")),
+            ("view_district_reports", _("Can see the district's aggregated reports")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    """A school unit (skolenhet), identified by its 8-digit skolenhetskod."""
+
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="schools", verbose_name=_("district")
+    )
+    name = models.CharField(_("name"), max_length=160)
+    unit_code = models.CharField(
+        _("school unit code"),
+        max_length=8,
+        unique=True,
+        validators=[RegexValidator(r"^\d{8}$", _("A school unit code has eight digits."))],
+        help_text=_("The 8-digit skolenhetskod from the Swedish school register."),
+    )
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["name"]
+        permissions = [
+            ("view_school_students", _("Can see the school's students")),
+            ("view_school_reports", _("Can see the school's aggregated reports")),
+            ("administer_school", _("Can administer the school's registers and imports")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MentorGroup(models.Model):
+    """A class or mentor group at a school (e.g. 7B)."""
+
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="mentor_groups", verbose_name=_("school")
+    )
+    name = models.CharField(_("name"), max_length=40)
+
+    class Meta:
+        verbose_name = _("mentor group")
+        verbose_name_plural = _("mentor groups")
+        ordering = ["school__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "name"], name="group_unique_name_in_school")
+        ]
+        permissions = [("view_group_students", _("Can see the mentor group's students"))]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.school.name})"
+
+
+class Role(models.TextChoices):
+    """The roles of DOMAIN.md §2. A person may hold several, at several places."""
+
+    MENTOR = "mentor", _("Mentor")
+    PRINCIPAL = "principal", _("Principal")
+    COUNSELLOR = "counsellor", _("School counsellor")
+    SPECIAL_EDUCATOR = "special_educator", _("Special educator")
+    SCHOOL_NURSE = "school_nurse", _("School nurse")
+    SCHOOL_PSYCHOLOGIST = "school_psychologist", _("School psychologist")
+    SOCIAL_WORKER = "social_worker", _("School social worker")
+    REFERRAL_FORUM = "referral_forum", _("Referral forum member")
+    COORDINATOR = "coordinator", _("Coordinator")
+    MANAGER = "manager", _("Manager")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class PlaceKind(models.TextChoices):
+    MUNICIPALITY = "municipality", _("Municipality")
+    DISTRICT = "district", _("District")
+    SCHOOL = "school", _("School")
+    MENTOR_GROUP = "mentor_group", _("Mentor group")
+
+
+# Where each role can be held. The access policy (sst/access.py) decides what it grants.
+ROLE_PLACES: dict[str, frozenset[str]] = {
+    Role.MENTOR: frozenset({PlaceKind.MENTOR_GROUP}),
+    Role.PRINCIPAL: frozenset({PlaceKind.SCHOOL}),
+    Role.COUNSELLOR: frozenset({PlaceKind.SCHOOL}),
+    Role.SPECIAL_EDUCATOR: frozenset({PlaceKind.SCHOOL}),
+    Role.SCHOOL_NURSE: frozenset({PlaceKind.SCHOOL}),
+    Role.SCHOOL_PSYCHOLOGIST: frozenset({PlaceKind.SCHOOL}),
+    Role.SOCIAL_WORKER: frozenset({PlaceKind.DISTRICT}),
+    Role.REFERRAL_FORUM: frozenset({PlaceKind.DISTRICT, PlaceKind.MUNICIPALITY}),
+    Role.COORDINATOR: frozenset({PlaceKind.DISTRICT, PlaceKind.MUNICIPALITY}),
+    Role.MANAGER: frozenset({PlaceKind.SCHOOL, PlaceKind.DISTRICT, PlaceKind.MUNICIPALITY}),
+    Role.ADMINISTRATOR: frozenset({PlaceKind.SCHOOL, PlaceKind.MUNICIPALITY}),
+}
+
+
+class RoleMembershipQuerySet(models.QuerySet["RoleMembership"]):
+    def active_on(self, day: datetime.date) -> RoleMembershipQuerySet:
+        return self.filter(Q(starts_on__lte=day), Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+    def active(self) -> RoleMembershipQuerySet:
+        return self.active_on(timezone.localdate())
+
+
+class RoleMembership(models.Model):
+    """A person holds a role at one place from a start date through an end date (inclusive).
+
+    Changes go through the services in ``sst.services``, which re-grant the person's object
+    permissions at once; an ended membership gives nothing.
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("person")
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    municipality = models.ForeignKey(
+        Municipality,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("municipality"),
+    )
+    district = models.ForeignKey(
+        District,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("district"),
+    )
+    school = models.ForeignKey(
+        School,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("school"),
+    )
+    mentor_group = models.ForeignKey(
+        MentorGroup,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("mentor group"),
+    )
+    starts_on = models.DateField(_("starts on"), default=timezone.localdate)
+    ends_on = models.DateField(
+        _("ends on"),
+        null=True,
+        blank=True,
+        help_text=_("Last day of the membership; empty if open."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RoleMembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role membership")
+        verbose_name_plural = _("role memberships")
+        ordering = ["user", "role"]
+        constraints = [
+            models.CheckConstraint(
+                name="membership_exactly_one_place",
+                condition=(
+                    Q(
+                        municipality__isnull=False,
+                        district__isnull=True,
+                        school__isnull=True,
+                        mentor_group__isnull=True,
+                    )
+                    | Q(
+                        municipality__isnull=True,
+                        district__isnull=False,
+                        school__isnull=True,
+                        mentor_group__isnull=True,
+                    )
+                    | Q(
+                        municipality__isnull=True,
+                        district__isnull=True,
+                        school__isnull=False,
+                        mentor_group__isnull=True,
+                    )
+                    | Q(
+                        municipality__isnull=True,
+                        district__isnull=True,
+                        school__isnull=True,
+                        mentor_group__isnull=False,
+                    )
+                ),
+            ),
+            models.CheckConstraint(
+                name="membership_ends_after_start",
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()}, {self.place}"
+
+    @property
+    def place(self) -> Municipality | District | School | MentorGroup | None:
+        return self.mentor_group or self.school or self.district or self.municipality
+
+    @property
+    def place_kind(self) -> str | None:
+        for kind, field in (
+            (PlaceKind.MENTOR_GROUP, "mentor_group_id"),
+            (PlaceKind.SCHOOL, "school_id"),
+            (PlaceKind.DISTRICT, "district_id"),
+            (PlaceKind.MUNICIPALITY, "municipality_id"),
+        ):
+            if getattr(self, field) is not None:
+                return kind
+        return None
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    def clean(self) -> None:
+        places = [self.municipality_id, self.district_id, self.school_id, self.mentor_group_id]
+        if sum(p is not None for p in places) != 1:
+            raise ValidationError(_("Choose exactly one place for the role."))
+        allowed = ROLE_PLACES.get(self.role, frozenset())
+        if self.place_kind not in allowed:
+            raise ValidationError(
+                _("%(role)s cannot be held at a %(kind)s.")
+                % {"role": self.get_role_display(), "kind": PlaceKind(self.place_kind).label}
+            )
+        if self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The end date is before the start date.")})
+
+
+# django-guardian object permissions with direct foreign keys (fast joins, real integrity).
+class MunicipalityUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Municipality, on_delete=models.CASCADE)
+
+
+class DistrictUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(District, on_delete=models.CASCADE)
+
+
+class SchoolUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(School, on_delete=models.CASCADE)
+
+
+class MentorGroupUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(MentorGroup, on_delete=models.CASCADE)
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    LIST = "list", _("Listed")
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+    DELETE = "delete", _("Deleted")
+    EXPORT = "export", _("Exported")
+    LOGIN = "login", _("Signed in")
+    LOGIN_FAILED = "login_failed", _("Failed sign-in")
+    LOGOUT = "logout", _("Signed out")
+    ACCESS_DENIED = "access_denied", _("Access denied")
+    OTP_VERIFIED = "otp_verified", _("Verified second factor")
+    OTP_FAILED = "otp_failed", _("Failed second factor")
+    OTP_ENROLLED = "otp_enrolled", _("Enrolled second factor")
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    """One read or write of personal data, or a security event. Append-only.
+
+    It holds identifiers, never content: no names, no personnummer. The actor and objects are
+    plain values, not foreign keys, so that deleting a user or a student never touches the
+    trail (on PostgreSQL a trigger refuses UPDATE and DELETE on this table).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    at = models.DateTimeField(_("when (UTC)"), default=timezone.now, db_index=True)
+    actor_id = models.BigIntegerField(_("user id"), null=True, db_index=True)
+    actor_username = models.CharField(_("user"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object"), max_length=64, blank=True)
+    student_id = models.UUIDField(_("student"), null=True, blank=True, db_index=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    path_name = models.CharField(_("page"), max_length=120, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit trail is append-only.")
