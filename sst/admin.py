@@ -13,10 +13,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import access, services
+from . import access, audit, services
 from .models import District, MentorGroup, Municipality, RoleMembership, School, User
 
 
@@ -30,7 +31,17 @@ class SSTAdminSite(admin.AdminSite):
         return access.can_administer(user) and user.is_verified()  # type: ignore[union-attr]
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        return redirect_to_login(request.get_full_path())
+        """Sign-in goes through the normal login (throttling, second factor); a signed-in
+        person without the administrator role gets a 404, as anywhere else."""
+        if request.user.is_authenticated:
+            audit.record(
+                user=request.user,
+                action=audit.AuditAction.ACCESS_DENIED,
+                object_type="page",
+                object_id="admin",
+            )
+            raise Http404
+        return redirect_to_login(request.GET.get("next", reverse("admin:index")))
 
 
 admin_site = SSTAdminSite(name="admin")
