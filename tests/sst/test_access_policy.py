@@ -122,8 +122,12 @@ def test_membership_that_ends_while_signed_in_stops_at_the_next_day(client, worl
 
 def test_future_membership_gives_nothing_yet(world):
     newcomer = world.nobody
-    grant(newcomer, Role.COUNSELLOR, world.school_a,
-          starts_on=timezone.localdate() + datetime.timedelta(days=3))
+    grant(
+        newcomer,
+        Role.COUNSELLOR,
+        world.school_a,
+        starts_on=timezone.localdate() + datetime.timedelta(days=3),
+    )
     assert not access.students_visible_to(newcomer).exists()
 
 
@@ -180,8 +184,10 @@ def test_audit_log_page_refused_to_everyone_else(client, world, person):
     assert client.get(reverse("sst:audit_log")).status_code == 404
 
 
-@pytest.mark.parametrize("person, allowed", [("admin_m", True), ("counsellor_a", False),
-                                             ("manager_m", False), ("nobody", False)])
+@pytest.mark.parametrize(
+    "person, allowed",
+    [("admin_m", True), ("counsellor_a", False), ("manager_m", False), ("nobody", False)],
+)
 def test_administration_site(client, world, person, allowed):
     login(client, getattr(world, person))
     response = client.get(reverse("admin:sst_school_changelist"), follow=True)
