@@ -81,9 +81,12 @@ def test_database_refuses_update_and_delete_on_postgresql(world, on_postgres):
         "UPDATE sst_auditevent SET action = 'tampered' WHERE id = %s",
         "DELETE FROM sst_auditevent WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, [event.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.VIEW
 
 
