@@ -17,4 +17,12 @@ app.conf.beat_schedule = {
         "task": "sst.tasks.sync_all_role_permissions",
         "schedule": crontab(hour=0, minute=5),
     },
+    "rollup-current-month-nightly": {
+        "task": "attendance.tasks.rollup_and_evaluate",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    "close-previous-month": {
+        "task": "attendance.tasks.close_previous_month",
+        "schedule": crontab(day_of_month="1", hour=1, minute=30),
+    },
 }

@@ -22,6 +22,7 @@ import base64
 import datetime
 import hashlib
 import random
+import textwrap
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -42,7 +43,7 @@ from sst.models import (
     School,
     User,
 )
-from sst.personnummer import Personnummer, luhn_check_digit, parse
+from sst.personnummer import luhn_check_digit, parse
 from sst.services import membership_save
 
 DEMO_PASSWORD = "demo-sst-2026"  # noqa: S105 (documented demo password, never in production)
@@ -428,7 +429,7 @@ def seed(total: int = DEFAULT_STUDENTS, *, today: datetime.date | None = None) -
 
     for demo in generate_students(total, today=today):
         student, created = student_upsert(
-            personnummer=_parsed(demo.personnummer),
+            personnummer=parse(demo.personnummer),
             first_name=demo.first_name,
             last_name=demo.last_name,
             school=schools[demo.school],
@@ -441,7 +442,7 @@ def seed(total: int = DEFAULT_STUDENTS, *, today: datetime.date | None = None) -
         for guardian in demo.guardians:
             guardian_link(
                 student=student,
-                personnummer=_parsed(guardian.personnummer),
+                personnummer=parse(guardian.personnummer),
                 first_name=guardian.first_name,
                 last_name=guardian.last_name,
                 phone=guardian.phone,
@@ -473,10 +474,6 @@ def seed(total: int = DEFAULT_STUDENTS, *, today: datetime.date | None = None) -
             _ensure_totp_device(user)
 
     return counts(result)
-
-
-def _parsed(number: str) -> Personnummer:
-    return parse(number)
 
 
 def _ensure_membership(user: User, role: str, kind: str, place: object) -> bool:
@@ -531,56 +528,63 @@ README_END = "<!-- demo-users:end -->"
 
 def readme_region() -> str:
     """The README text between the demo-users markers (``seed_demo --readme`` prints it)."""
+    users = demo_users()
     rows = [
         f"| `{user.username}` | {ROLE_TITLES_SV[role.role]} (`{role.role}`) | {role.place_label} |"
-        for user in demo_users()
+        for user in users
         for role in user.roles
     ]
-    admins = [
-        f"`{u.username}`"
-        for u in demo_users()
-        if any(r.role == Role.ADMINISTRATOR for r in u.roles)
-    ]
-    lines = [
-        "",
-        "> **All demo data is fictitious.** The municipality, schools, children, guardians and",
-        "> staff are invented; personal identity numbers use birth serials 980–999 and phone",
-        "> numbers the range reserved for fiction. Never load demo data into a production",
-        "> database: `seed_demo` and `demo_totp` refuse to run when `SST_ENVIRONMENT=production`.",
-        "",
-        "```sh",
-        ".venv/bin/python manage.py migrate",
-        f".venv/bin/python manage.py seed_demo            # {DEFAULT_STUDENTS} students; "
-        "--students N for another number",
+    admins = ", ".join(f"`{u.username}`" for u in users if _is_administrator(u))
+    schools = ", ".join(f"{s.name} ({_district(s.district).name})" for s in SCHOOLS)
+
+    def para(text: str, prefix: str = "") -> str:
+        return textwrap.fill(
+            text,
+            width=95,
+            initial_indent=prefix,
+            subsequent_indent=prefix,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+
+    parts = [
+        para(
+            "**All demo data is fictitious.** The municipality, its schools, the children, "
+            "guardians and staff are invented; personal identity numbers use birth serials "
+            "980–999, phone numbers the range reserved for fiction (070-174 06 05 – 99) and "
+            "e-mail addresses example.com. Never load demo data into a database with real "
+            "data: `seed_demo` and `demo_totp` refuse to run when `SST_ENVIRONMENT=production`.",
+            "> ",
+        ),
+        "```sh\n"
+        ".venv/bin/python manage.py migrate\n"
+        f".venv/bin/python manage.py seed_demo    # {DEFAULT_STUDENTS} students; "
+        "--students N for another number\n"
         "```",
-        "",
-        f"{MUNICIPALITY_NAME} (code {MUNICIPALITY_CODE}) has "
-        + ", ".join(d.name for d in DISTRICTS)
-        + " and the schools "
-        + ", ".join(f"{s.name} ({_district(s.district).name})" for s in SCHOOLS)
-        + "; each school has mentor groups for grades F–9. Running `seed_demo` again "
-        "changes nothing.",
-        "",
-        f"Every demo user has the password **`{DEMO_PASSWORD}`**.",
-        "",
-        "| username | role | place |",
-        "| --- | --- | --- |",
-        *rows,
-        "",
-        "Administrators must use two-factor authentication: "
-        + ", ".join(admins)
-        + " have a confirmed TOTP device with one shared demo secret, "
-        f"`{DEMO_TOTP_SECRET_B32}` (base32; add it to an authenticator app as a time-based, "
-        "6-digit, 30-second code), or print the current code with",
-        "",
-        "```sh",
-        ".venv/bin/python manage.py demo_totp admin.kommun",
-        "```",
-        "",
-        "A code is accepted once: after signing in, wait for the next one.",
-        "",
+        para(
+            f"{MUNICIPALITY_NAME} (municipality code {MUNICIPALITY_CODE}) has two districts, "
+            f"{' and '.join(d.name for d in DISTRICTS)}, and four schools: {schools}. Each "
+            "school has one or two mentor groups per grade, F–9, of about "
+            f"{DEFAULT_STUDENTS // len(all_groups())} students; every "
+            "student has one or two guardians with custody, a few also a parent without "
+            "custody. Running `seed_demo` again changes nothing (it looks people up by their "
+            "number and organisations by their codes and names)."
+        ),
+        para(
+            f"Every demo user has the password **`{DEMO_PASSWORD}`**. One user per role and "
+            "place, and `dubbelroll` with two roles at two schools:"
+        ),
+        "\n".join(["| username | role | place |", "| --- | --- | --- |", *rows]),
+        para(
+            f"Administrators must use two-factor authentication. The administrators {admins} "
+            "have a confirmed TOTP device with one shared demo secret, "
+            f"`{DEMO_TOTP_SECRET_B32}` (base32: add it to an authenticator app as a "
+            "time-based, 6-digit, 30-second code), or print the current code with:"
+        ),
+        "```sh\n.venv/bin/python manage.py demo_totp admin.kommun\n```",
+        para("Each code is accepted once: to sign in again at once, wait for the next code."),
     ]
-    return "\n".join(lines)
+    return "\n" + "\n\n".join(parts) + "\n"
 
 
 # ---------------------------------------------------------------- names (common in Sweden)

@@ -120,6 +120,11 @@ class MentorGroup(models.Model):
         School, on_delete=models.PROTECT, related_name="mentor_groups", verbose_name=_("school")
     )
     name = models.CharField(_("name"), max_length=40)
+    pending_mentor_email = models.EmailField(
+        _("mentor e-mail waiting for an account"),
+        blank=True,
+        help_text=_("From the student register; the mentor gets the class when this user exists."),
+    )
 
     class Meta:
         verbose_name = _("mentor group")

@@ -1,0 +1,7 @@
+from attendance.management.importcommand import ImportCommand
+from attendance.models import ImportKind
+
+
+class Command(ImportCommand):
+    help = "Import the schools CSV file (semicolon-separated, header row). All rows or none."
+    kind = ImportKind.SCHOOLS

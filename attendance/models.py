@@ -1,0 +1,287 @@
+"""Lessons, monthly rollups, the staircase policy, alerts and import runs."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sst.models import Municipality, School
+
+
+class AbsenceType(models.TextChoices):
+    PRESENT = "", _("Present")
+    VALID = "valid", _("Valid absence")
+    INVALID = "invalid", _("Invalid absence")
+    LATE = "late", _("Late arrival")
+
+
+class Lesson(models.Model):
+    """One scheduled lesson of one student, as the attendance system exported it.
+
+    The natural key is (student, date, start time): importing the same lesson again updates
+    it. Late-arrival minutes count as invalid absence, and the lesson as a late arrival.
+    """
+
+    student = models.ForeignKey("cases.Student", on_delete=models.CASCADE, related_name="lessons")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    subject = models.CharField(max_length=80, blank=True)
+    scheduled_min = models.PositiveSmallIntegerField()
+    absent_min = models.PositiveSmallIntegerField(default=0)
+    absence_type = models.CharField(max_length=8, choices=AbsenceType.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "date", "start_time"], name="lesson_natural_key"
+            ),
+            models.CheckConstraint(
+                name="lesson_absent_within_scheduled",
+                condition=models.Q(scheduled_min__gt=0)
+                & models.Q(absent_min__lte=models.F("scheduled_min")),
+            ),
+        ]
+        indexes = [models.Index(fields=["date"], name="lesson_date_idx")]
+
+
+class MonthlyAbsence(models.Model):
+    """A student's absence in one calendar month, computed from lessons (never typed).
+
+    Written only by ``attendance.rollup`` as an upsert keyed by (student, month). ``step`` is
+    the staircase step the policy gives this month (0 below the first threshold).
+    """
+
+    student = models.ForeignKey(
+        "cases.Student", on_delete=models.CASCADE, related_name="monthly_absence"
+    )
+    month = models.DateField(help_text="The first day of the month.")
+    scheduled_min = models.PositiveIntegerField(default=0)
+    valid_min = models.PositiveIntegerField(default=0)
+    invalid_min = models.PositiveIntegerField(default=0, help_text="Including late arrivals.")
+    late_count = models.PositiveIntegerField(default=0)
+    lesson_count = models.PositiveIntegerField(default=0)
+    step = models.PositiveSmallIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("monthly absence")
+        verbose_name_plural = _("monthly absence")
+        constraints = [
+            models.UniqueConstraint(fields=["student", "month"], name="monthly_absence_key")
+        ]
+        indexes = [models.Index(fields=["month", "step"], name="monthly_month_step_idx")]
+
+    @property
+    def absent_min(self) -> int:
+        return self.valid_min + self.invalid_min
+
+    def _pct(self, minutes: int) -> Decimal:
+        if not self.scheduled_min:
+            return Decimal(0)
+        return (Decimal(minutes) * 100 / self.scheduled_min).quantize(Decimal("0.1"))
+
+    @property
+    def absent_pct(self) -> Decimal:
+        return self._pct(self.absent_min)
+
+    @property
+    def valid_pct(self) -> Decimal:
+        return self._pct(self.valid_min)
+
+    @property
+    def invalid_pct(self) -> Decimal:
+        return self._pct(self.invalid_min)
+
+    @property
+    def month_end(self) -> datetime.date:
+        return next_month(self.month) - datetime.timedelta(days=1)
+
+
+def next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+
+
+class StaircasePolicy(models.Model):
+    """The absence staircase as data: thresholds and switchable rules (Trosa's defaults).
+
+    Steps use "at least" except the top step's "more than", as DOMAIN.md §3 says.
+    """
+
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.CASCADE, related_name="staircase_policy"
+    )
+    step2_pct = models.DecimalField(
+        _("step 2 (mentor checklist) at least, %"), max_digits=4, decimal_places=1, default=10
+    )
+    step3_pct = models.DecimalField(
+        _("step 3 (student health team and mapping) at least, %"),
+        max_digits=4,
+        decimal_places=1,
+        default=15,
+    )
+    step4_pct = models.DecimalField(
+        _("step 4 (principal) more than, %"), max_digits=4, decimal_places=1, default=20
+    )
+    single_month_enabled = models.BooleanField(
+        _("alert the principal at a high month"), default=True
+    )
+    single_month_pct = models.DecimalField(
+        _("high month: at least, %"), max_digits=4, decimal_places=1, default=40
+    )
+    two_months_enabled = models.BooleanField(
+        _("alert the principal at two consecutive months"), default=True
+    )
+    two_months_pct = models.DecimalField(
+        _("two consecutive months: each at least, %"), max_digits=4, decimal_places=1, default=20
+    )
+    invalid_streak_enabled = models.BooleanField(
+        _("alert at continuous invalid absence"), default=True
+    )
+    invalid_streak_school_days = models.PositiveSmallIntegerField(
+        _("continuous invalid absence: more than this many school days"),
+        default=10,
+        help_text=_("Ten school days are two school weeks; weekends and holidays do not count."),
+    )
+    invalid_day_share_pct = models.DecimalField(
+        _("a school day counts as invalid absence from, % of its lessons' minutes"),
+        max_digits=4,
+        decimal_places=1,
+        default=50,
+    )
+    term_enabled = models.BooleanField(_("alert at high absence over a term"), default=True)
+    term_pct = models.DecimalField(
+        _("term: at least, %"), max_digits=4, decimal_places=1, default=50
+    )
+    late_enabled = models.BooleanField(_("alert at repeated late arrivals"), default=True)
+    late_count = models.PositiveSmallIntegerField(
+        _("repeated late arrivals: at least this many in a month"), default=5
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("staircase policy")
+        verbose_name_plural = _("staircase policies")
+
+    def __str__(self) -> str:
+        return str(_("Staircase policy for %(name)s") % {"name": self.municipality.name})
+
+
+class Rule(models.TextChoices):
+    STEP_2 = "step_2", _("Step 2: monthly absence at the mentor threshold")
+    STEP_3 = "step_3", _("Step 3: monthly absence at the student health team threshold")
+    STEP_4 = "step_4", _("Step 4: monthly absence above the principal threshold")
+    SINGLE_MONTH = "single_month", _("High absence in one month")
+    TWO_MONTHS = "two_months", _("High absence in two consecutive months")
+    INVALID_STREAK = "invalid_streak", _("Continuous invalid absence")
+    TERM = "term", _("High absence over the term")
+    LATE = "late", _("Repeated late arrivals")
+
+
+class DueKind(models.TextChoices):
+    CHECKLIST = "checklist", _("Checklist conversation with student and guardian")
+    EHT_MAPPING = "eht_mapping", _("Report to the student health team; school-social mapping")
+    ESCALATION = "escalation", _("Principal's decision: head of schools, SST coordinator")
+    REPORT = "report", _("Report to the head of schools and social services")
+    INTENSIVE = "intensive", _("Consider intensive team support")
+    GUARDIAN_CONTACT = "guardian_contact", _("Contact the guardian about late arrivals")
+
+
+class Alert(models.Model):
+    """A rule hit for a student in a period. Unique per (student, rule, period)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student = models.ForeignKey("cases.Student", on_delete=models.CASCADE, related_name="alerts")
+    rule = models.CharField(max_length=20, choices=Rule.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    value_pct = models.DecimalField(max_digits=5, decimal_places=1, null=True)
+    value_count = models.PositiveIntegerField(null=True)
+    due = models.CharField(max_length=20, choices=DueKind.choices)
+    due_done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("absence alert")
+        verbose_name_plural = _("absence alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "rule", "period_start"], name="alert_unique_per_period"
+            )
+        ]
+        ordering = ["-created_at"]
+
+
+class AlertRecipient(models.Model):
+    """Who must act on an alert; each acknowledges it for themself."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absence_alerts"
+    )
+    role = models.CharField(max_length=32)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "user"], name="alert_recipient_unique")
+        ]
+
+
+class ImportKind(models.TextChoices):
+    SCHOOLS = "schools", _("School register")
+    STUDENTS = "students", _("Student register")
+    ATTENDANCE = "attendance", _("Lesson attendance")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Imported")
+    FAILED = "failed", _("Refused")
+
+
+class ImportRun(models.Model):
+    """One import: who, when, which file, how many rows, and the outcome."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=12, choices=ImportKind.choices)
+    file_name = models.CharField(max_length=255)
+    file_size = models.BigIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    school_scope = models.ForeignKey(
+        School,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="Set when a school's administrator imported: only that school's rows.",
+    )
+    status = models.CharField(max_length=12, choices=ImportStatus.choices, default="queued")
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    stored_path = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name} ({self.get_status_display()})"

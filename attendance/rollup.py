@@ -1,0 +1,141 @@
+"""Monthly absence per student: one aggregate query per run, stored as an upsert.
+
+This is the one code path for absence figures (ARCHITECTURE.md rule 4): pages, exports and
+reports read ``MonthlyAbsence`` or call ``absence_between`` below, which uses the same
+sums over lessons.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, When
+from django.utils import timezone
+
+from .models import AbsenceType, Lesson, next_month
+
+# The sums every absence figure is made of, as SQL over attendance_lesson.
+_SUMS_SQL = """
+    SUM(scheduled_min),
+    SUM(CASE WHEN absence_type = 'valid' THEN absent_min ELSE 0 END),
+    SUM(CASE WHEN absence_type IN ('invalid', 'late') THEN absent_min ELSE 0 END),
+    SUM(CASE WHEN absence_type = 'late' THEN 1 ELSE 0 END),
+    COUNT(*)
+"""
+
+_ROLLUP_SQL = f"""
+INSERT INTO attendance_monthlyabsence
+    (student_id, month, scheduled_min, valid_min, invalid_min, late_count, lesson_count,
+     step, computed_at)
+SELECT student_id, %s, {_SUMS_SQL}, 0, %s
+FROM attendance_lesson
+WHERE date >= %s AND date < %s
+GROUP BY student_id
+ON CONFLICT (student_id, month) DO UPDATE SET
+    scheduled_min = EXCLUDED.scheduled_min,
+    valid_min = EXCLUDED.valid_min,
+    invalid_min = EXCLUDED.invalid_min,
+    late_count = EXCLUDED.late_count,
+    lesson_count = EXCLUDED.lesson_count,
+    computed_at = EXCLUDED.computed_at
+"""
+
+
+def month_start(value: str | datetime.date) -> datetime.date:
+    """'2026-10' or any date → the first day of that month."""
+    if isinstance(value, str):
+        year, month = value.split("-")
+        return datetime.date(int(year), int(month), 1)
+    return value.replace(day=1)
+
+
+@transaction.atomic
+def rollup_month(month: datetime.date) -> int:
+    """Recompute every student's row for ``month``; returns the number of rows written.
+
+    Idempotent and safe to run concurrently: the upsert is keyed by (student, month).
+    """
+    start = month_start(month)
+    with connection.cursor() as cursor:
+        cursor.execute(_ROLLUP_SQL, [start, timezone.now(), start, next_month(start)])
+        return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class AbsenceFigures:
+    """Absence over a period, computed from lessons like the monthly rollup."""
+
+    start: datetime.date
+    end: datetime.date  # inclusive
+    scheduled_min: int
+    valid_min: int
+    invalid_min: int
+    late_count: int
+    lesson_count: int
+
+    @property
+    def absent_min(self) -> int:
+        return self.valid_min + self.invalid_min
+
+    def _pct(self, minutes: int) -> Decimal:
+        if not self.scheduled_min:
+            return Decimal(0)
+        return (Decimal(minutes) * 100 / self.scheduled_min).quantize(Decimal("0.1"))
+
+    @property
+    def absent_pct(self) -> Decimal:
+        return self._pct(self.absent_min)
+
+    @property
+    def valid_pct(self) -> Decimal:
+        return self._pct(self.valid_min)
+
+    @property
+    def invalid_pct(self) -> Decimal:
+        return self._pct(self.invalid_min)
+
+
+def lesson_sums() -> dict[str, Sum | Count]:
+    """The ORM form of the rollup's sums, for grouping lessons by anything (patterns)."""
+    invalid = Q(absence_type__in=[AbsenceType.INVALID, AbsenceType.LATE])
+    return {
+        "scheduled": Sum("scheduled_min"),
+        "valid": Sum(
+            Case(
+                When(absence_type=AbsenceType.VALID, then="absent_min"),
+                default=0,
+                output_field=IntegerField(),
+            )
+        ),
+        "invalid": Sum(
+            Case(When(invalid, then="absent_min"), default=0, output_field=IntegerField())
+        ),
+        "late": Count("pk", filter=Q(absence_type=AbsenceType.LATE)),
+        "lessons": Count("pk"),
+    }
+
+
+def absence_between(
+    lessons: QuerySet[Lesson], start: datetime.date, end: datetime.date
+) -> AbsenceFigures:
+    """Absence over [start, end] (inclusive) for the given lessons, in one query."""
+    row = lessons.filter(date__gte=start, date__lte=end).aggregate(**lesson_sums())
+    return AbsenceFigures(
+        start=start,
+        end=end,
+        scheduled_min=row["scheduled"] or 0,
+        valid_min=row["valid"] or 0,
+        invalid_min=row["invalid"] or 0,
+        late_count=row["late"] or 0,
+        lesson_count=row["lessons"] or 0,
+    )
+
+
+def term_of(day: datetime.date) -> tuple[str, datetime.date, datetime.date]:
+    """The school term a day belongs to: HT (Aug–Dec) or VT (Jan–Jun); summer counts to VT."""
+    if day.month >= 8:
+        return f"HT{day:%y}", datetime.date(day.year, 8, 1), datetime.date(day.year, 12, 31)
+    return f"VT{day:%y}", datetime.date(day.year, 1, 1), datetime.date(day.year, 6, 30)

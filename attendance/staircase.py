@@ -1,0 +1,340 @@
+"""The absence staircase: steps per month and rule hits, turned into alerts.
+
+``evaluate_month`` sets each student's step for the month (one UPDATE per policy), finds the
+rule hits with a handful of aggregate queries, and creates alerts unique per
+(student, rule, period) for the people who must act. Re-running it changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Q
+
+from sst.models import Municipality, Role, RoleMembership
+
+from .models import (
+    Alert,
+    AlertRecipient,
+    DueKind,
+    MonthlyAbsence,
+    Rule,
+    StaircasePolicy,
+    next_month,
+)
+from .rollup import month_start, term_of
+
+EHT_ROLES = (Role.COUNSELLOR, Role.SPECIAL_EDUCATOR, Role.SCHOOL_NURSE, Role.SCHOOL_PSYCHOLOGIST)
+
+# Who must act on each rule, and what is due.
+RULE_ACTION: dict[str, tuple[tuple[str, ...], str]] = {
+    Rule.STEP_2: ((Role.MENTOR,), DueKind.CHECKLIST),
+    Rule.STEP_3: ((Role.MENTOR, *EHT_ROLES), DueKind.EHT_MAPPING),
+    Rule.STEP_4: ((Role.PRINCIPAL,), DueKind.ESCALATION),
+    Rule.SINGLE_MONTH: ((Role.PRINCIPAL,), DueKind.ESCALATION),
+    Rule.TWO_MONTHS: ((Role.PRINCIPAL,), DueKind.ESCALATION),
+    Rule.INVALID_STREAK: ((Role.PRINCIPAL,), DueKind.REPORT),
+    Rule.TERM: ((Role.PRINCIPAL, *EHT_ROLES), DueKind.INTENSIVE),
+    Rule.LATE: ((Role.MENTOR,), DueKind.GUARDIAN_CONTACT),
+}
+STEP_RULES = {2: Rule.STEP_2, 3: Rule.STEP_3, 4: Rule.STEP_4}
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    student_id: int
+    rule: str
+    period_start: datetime.date
+    period_end: datetime.date
+    value_pct: Decimal | None = None
+    value_count: int | None = None
+
+
+def policy_for(municipality: Municipality) -> StaircasePolicy:
+    policy, _created = StaircasePolicy.objects.get_or_create(municipality=municipality)
+    return policy
+
+
+_STUDENTS_OF_MUNICIPALITY = """
+    SELECT s.id FROM cases_student s
+    JOIN sst_school sc ON sc.id = s.school_id
+    JOIN sst_district d ON d.id = sc.district_id
+    WHERE d.municipality_id = %s
+"""
+
+
+def _rows(sql: str, params: list[object]) -> list[tuple[object, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _pct(absent: int, scheduled: int) -> Decimal:
+    return (Decimal(absent) * 100 / scheduled).quantize(Decimal("0.1")) if scheduled else Decimal(0)
+
+
+def set_steps(policy: StaircasePolicy, month: datetime.date) -> None:
+    """Step per student for the month: ≥ step 2, ≥ step 3, > step 4 (minutes-exact)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE attendance_monthlyabsence SET step = CASE
+                WHEN (valid_min + invalid_min) * 100 > %s * scheduled_min THEN 4
+                WHEN (valid_min + invalid_min) * 100 >= %s * scheduled_min THEN 3
+                WHEN (valid_min + invalid_min) * 100 >= %s * scheduled_min THEN 2
+                ELSE 0 END
+            WHERE month = %s AND scheduled_min > 0
+              AND student_id IN ({_STUDENTS_OF_MUNICIPALITY})
+            """,
+            [policy.step4_pct, policy.step3_pct, policy.step2_pct, month, policy.municipality_id],
+        )
+
+
+def find_hits(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
+    """Every rule hit for the month (and the periods that end in it)."""
+    month = month_start(month)
+    month_end = next_month(month) - datetime.timedelta(days=1)
+    municipality = policy.municipality_id
+    hits: list[RuleHit] = []
+
+    monthly = MonthlyAbsence.objects.filter(
+        month=month, scheduled_min__gt=0, student__school__district__municipality=municipality
+    ).values_list("student_id", "step", "valid_min", "invalid_min", "scheduled_min", "late_count")
+    for student_id, step, valid, invalid, scheduled, late in monthly:
+        pct = _pct(valid + invalid, scheduled)
+        if step in STEP_RULES:
+            hits.append(RuleHit(student_id, STEP_RULES[step], month, month_end, value_pct=pct))
+        if (
+            policy.single_month_enabled
+            and (valid + invalid) * 100 >= policy.single_month_pct * scheduled
+        ):
+            hits.append(RuleHit(student_id, Rule.SINGLE_MONTH, month, month_end, value_pct=pct))
+        if policy.late_enabled and late >= policy.late_count:
+            hits.append(RuleHit(student_id, Rule.LATE, month, month_end, value_count=late))
+
+    if policy.two_months_enabled:
+        previous = month_start(month - datetime.timedelta(days=1))
+        for student_id, absent, scheduled in _rows(
+            f"""
+            SELECT cur.student_id, cur.valid_min + cur.invalid_min + prev.valid_min
+                   + prev.invalid_min, cur.scheduled_min + prev.scheduled_min
+            FROM attendance_monthlyabsence cur
+            JOIN attendance_monthlyabsence prev
+              ON prev.student_id = cur.student_id AND prev.month = %s
+            WHERE cur.month = %s AND cur.scheduled_min > 0 AND prev.scheduled_min > 0
+              AND (cur.valid_min + cur.invalid_min) * 100 >= %s * cur.scheduled_min
+              AND (prev.valid_min + prev.invalid_min) * 100 >= %s * prev.scheduled_min
+              AND cur.student_id IN ({_STUDENTS_OF_MUNICIPALITY})
+            """,
+            [previous, month, policy.two_months_pct, policy.two_months_pct, municipality],
+        ):
+            hits.append(
+                RuleHit(
+                    int(student_id),
+                    Rule.TWO_MONTHS,
+                    previous,
+                    month_end,  # type: ignore[call-overload]
+                    value_pct=_pct(int(absent), int(scheduled)),
+                )  # type: ignore[call-overload]
+            )
+
+    if policy.term_enabled:
+        _name, term_start, term_end = term_of(month)
+        for student_id, absent, scheduled in _rows(
+            f"""
+            SELECT student_id, SUM(valid_min + invalid_min), SUM(scheduled_min)
+            FROM attendance_monthlyabsence
+            WHERE month >= %s AND month <= %s AND student_id IN ({_STUDENTS_OF_MUNICIPALITY})
+            GROUP BY student_id
+            HAVING SUM(scheduled_min) > 0
+               AND SUM(valid_min + invalid_min) * 100 >= %s * SUM(scheduled_min)
+            """,
+            [term_start, month, municipality, policy.term_pct],
+        ):
+            hits.append(
+                RuleHit(
+                    int(student_id),
+                    Rule.TERM,
+                    term_start,
+                    term_end,  # type: ignore[call-overload]
+                    value_pct=_pct(int(absent), int(scheduled)),
+                )  # type: ignore[call-overload]
+            )
+
+    if policy.invalid_streak_enabled:
+        hits.extend(invalid_streaks(policy, month))
+    return hits
+
+
+def invalid_streaks(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
+    """Runs of consecutive school days with invalid absence, longer than the policy allows.
+
+    A school day is a day the student had lessons; weekends and holidays have none, so they
+    neither count nor break a run. A day counts when its invalid minutes (late arrivals
+    included) reach the policy's share of its scheduled minutes. Looks at the month and the
+    one before, so a run across the month boundary is seen whole.
+    """
+    window_start = month_start(month_start(month) - datetime.timedelta(days=1))
+    window_end = next_month(month_start(month))
+    rows = _rows(
+        f"""
+        WITH days AS (
+            SELECT student_id, date, SUM(scheduled_min) AS scheduled,
+                   SUM(CASE WHEN absence_type IN ('invalid', 'late')
+                            THEN absent_min ELSE 0 END) AS invalid
+            FROM attendance_lesson
+            WHERE date >= %s AND date < %s AND student_id IN ({_STUDENTS_OF_MUNICIPALITY})
+            GROUP BY student_id, date
+        ), numbered AS (
+            SELECT student_id, date,
+                   CASE WHEN invalid * 100 >= %s * scheduled THEN 1 ELSE 0 END AS bad,
+                   ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY date) AS day_no
+            FROM days
+        ), runs AS (
+            SELECT student_id, date,
+                   day_no - ROW_NUMBER() OVER (PARTITION BY student_id ORDER BY date) AS run
+            FROM numbered WHERE bad = 1
+        )
+        SELECT student_id, MIN(date), MAX(date), COUNT(*)
+        FROM runs GROUP BY student_id, run HAVING COUNT(*) > %s
+        """,
+        [
+            window_start,
+            window_end,
+            policy.municipality_id,
+            policy.invalid_day_share_pct,
+            policy.invalid_streak_school_days,
+        ],
+    )
+    return [
+        RuleHit(
+            int(student_id),
+            Rule.INVALID_STREAK,
+            _as_date(first),
+            _as_date(last),  # type: ignore[call-overload]
+            value_count=int(days),
+        )  # type: ignore[call-overload]
+        for student_id, first, last, days in rows
+    ]
+
+
+def _as_date(value: object) -> datetime.date:
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    hits: int
+    new_alerts: int
+    new_recipients: int
+
+
+def evaluate_month(month: datetime.date) -> Evaluation:
+    """Steps, rule hits and alerts for every municipality's students, for one month."""
+    month = month_start(month)
+    totals = [0, 0, 0]
+    for municipality in Municipality.objects.all():
+        policy = policy_for(municipality)
+        with transaction.atomic():
+            set_steps(policy, month)
+            hits = find_hits(policy, month)
+            created, recipients = create_alerts(hits)
+        totals = [totals[0] + len(hits), totals[1] + created, totals[2] + recipients]
+    if totals[2]:
+        from .tasks import send_alert_notices
+
+        transaction.on_commit(send_alert_notices.delay)
+    return Evaluation(*totals)
+
+
+def create_alerts(hits: list[RuleHit]) -> tuple[int, int]:
+    """Alerts for hits not alerted before, and their recipients; returns counts created."""
+    if not hits:
+        return 0, 0
+    student_ids = {hit.student_id for hit in hits}
+    existing = {
+        (student_id, rule, start): (pk, end)
+        for pk, student_id, rule, start, end in Alert.objects.filter(
+            student_id__in=student_ids
+        ).values_list("pk", "student_id", "rule", "period_start", "period_end")
+    }
+    new, grown = [], []
+    for hit in hits:
+        key = (hit.student_id, hit.rule, hit.period_start)
+        if key not in existing:
+            new.append(hit)
+        elif existing[key][1] < hit.period_end:  # a continuing run: the period grows
+            grown.append((existing[key][0], hit))
+    for pk, hit in grown:
+        Alert.objects.filter(pk=pk).update(period_end=hit.period_end, value_count=hit.value_count)
+    Alert.objects.bulk_create(
+        [
+            Alert(
+                student_id=hit.student_id,
+                rule=hit.rule,
+                period_start=hit.period_start,
+                period_end=hit.period_end,
+                value_pct=hit.value_pct,
+                value_count=hit.value_count,
+                due=RULE_ACTION[hit.rule][1],
+            )
+            for hit in new
+        ],
+        ignore_conflicts=True,  # a concurrent evaluation may have created the same alert
+    )
+    recipients = _recipients_for(new)
+    before = AlertRecipient.objects.filter(alert__student_id__in=student_ids).count()
+    AlertRecipient.objects.bulk_create(recipients, ignore_conflicts=True)
+    after = AlertRecipient.objects.filter(alert__student_id__in=student_ids).count()
+    return len(new), after - before
+
+
+def _recipients_for(hits: list[RuleHit]) -> list[AlertRecipient]:
+    """The people holding the acting roles, today, for each new alert's student."""
+    if not hits:
+        return []
+    from cases.models import Student
+
+    students = {
+        s.pk: s
+        for s in Student.objects.filter(pk__in={h.student_id for h in hits}).only(
+            "pk", "school_id", "mentor_group_id"
+        )
+    }
+    schools = {s.school_id for s in students.values()}
+    groups = {s.mentor_group_id for s in students.values() if s.mentor_group_id}
+    by_school: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    by_group: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for user_id, role, school_id, group_id in (
+        RoleMembership.objects.active()
+        .filter(Q(school_id__in=schools) | Q(mentor_group_id__in=groups), user__is_active=True)
+        .values_list("user_id", "role", "school_id", "mentor_group_id")
+    ):
+        if group_id:
+            by_group[group_id].append((user_id, role))
+        else:
+            by_school[school_id].append((user_id, role))
+    alerts = {
+        (a.student_id, a.rule, a.period_start): a.pk
+        for a in Alert.objects.filter(student_id__in=students).only(
+            "pk", "student_id", "rule", "period_start"
+        )
+    }
+    rows = []
+    for hit in hits:
+        student = students[hit.student_id]
+        roles = RULE_ACTION[hit.rule][0]
+        people = by_school[student.school_id] + by_group.get(student.mentor_group_id or 0, [])
+        alert_id = alerts[(hit.student_id, hit.rule, hit.period_start)]
+        seen: set[int] = set()
+        for user_id, role in people:
+            if role in roles and user_id not in seen:
+                seen.add(user_id)
+                rows.append(AlertRecipient(alert_id=alert_id, user_id=user_id, role=role))
+    return rows

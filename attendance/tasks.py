@@ -1,0 +1,36 @@
+"""Thin, idempotent tasks: they take ids or months and call the services."""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import notices, services
+
+
+@shared_task
+def rollup_and_evaluate(month: str | None = None) -> dict[str, int]:
+    """Recompute a month (default: the current one) and evaluate the staircase for it."""
+    day = datetime.date.fromisoformat(month) if month else timezone.localdate()
+    return services.absence_month_refresh(month=day)
+
+
+@shared_task
+def close_previous_month() -> dict[str, int]:
+    """On the 1st: the last recomputation of the month that just ended."""
+    last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    return services.absence_month_refresh(month=last_month)
+
+
+@shared_task
+def send_alert_notices() -> int:
+    return notices.send_alert_notices()
+
+
+@shared_task
+def run_import(import_run_id: int) -> str:
+    from .importers import run_stored_import
+
+    return run_stored_import(import_run_id)
