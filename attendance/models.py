@@ -52,6 +52,9 @@ class Lesson(models.Model):
         ]
         indexes = [models.Index(fields=["date"], name="lesson_date_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.date} {self.start_time:%H:%M} {self.subject}"
+
 
 class MonthlyAbsence(models.Model):
     """A student's absence in one calendar month, computed from lessons (never typed).
@@ -79,6 +82,9 @@ class MonthlyAbsence(models.Model):
             models.UniqueConstraint(fields=["student", "month"], name="monthly_absence_key")
         ]
         indexes = [models.Index(fields=["month", "step"], name="monthly_month_step_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.absent_pct} %"
 
     @property
     def absent_min(self) -> int:
@@ -219,6 +225,9 @@ class Alert(models.Model):
         ]
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} {self.period_start}–{self.period_end}"
+
 
 class AlertRecipient(models.Model):
     """Who must act on an alert; each acknowledges it for themself."""
@@ -235,6 +244,9 @@ class AlertRecipient(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["alert", "user"], name="alert_recipient_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.alert} → {self.user_id}"
 
 
 class ImportKind(models.TextChoices):
@@ -282,6 +294,9 @@ class ImportRun(models.Model):
         verbose_name = _("import")
         verbose_name_plural = _("imports")
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} {self.period_start}–{self.period_end}"
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name} ({self.get_status_display()})"

@@ -10,6 +10,8 @@ from sst.admin import admin_site
 urlpatterns = [
     path("", include("sst.core_urls", namespace="sst")),
     path("elever/", include("cases.urls", namespace="cases")),
+    path("franvaro/", include("attendance.urls", namespace="attendance")),
+    path("import/", include("attendance.import_urls", namespace="imports")),
     path("i18n/setlang/", access.public(set_language), name="set_language"),
     path("administration/", admin_site.urls),
 ]

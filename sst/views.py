@@ -26,6 +26,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import access, audit
+from . import desk as desk_panels
 from .forms import AuditFilterForm, LoginForm, PersonnummerLookupForm, TokenForm
 from .models import AuditEvent
 
@@ -141,6 +142,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         request,
         "sst/desk.html",
         {
+            "panels": desk_panels.render_panels(request),
             "groups": groups,
             "my_students": my_students,
             "schools": schools,

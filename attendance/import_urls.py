@@ -1,0 +1,4 @@
+
+app_name = "imports"
+
+urlpatterns: list = []
