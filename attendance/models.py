@@ -228,6 +228,9 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return f"{self.get_rule_display()} {self.period_start}–{self.period_end}"
 
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} {self.period_start}–{self.period_end}"
+
 
 class AlertRecipient(models.Model):
     """Who must act on an alert; each acknowledges it for themself."""
@@ -294,9 +297,6 @@ class ImportRun(models.Model):
         verbose_name = _("import")
         verbose_name_plural = _("imports")
         ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.get_rule_display()} {self.period_start}–{self.period_end}"
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name} ({self.get_status_display()})"
