@@ -228,9 +228,6 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return f"{self.get_rule_display()} {self.period_start}–{self.period_end}"
 
-    def __str__(self) -> str:
-        return f"{self.get_rule_display()} {self.period_start}–{self.period_end}"
-
 
 class AlertRecipient(models.Model):
     """Who must act on an alert; each acknowledges it for themself."""
