@@ -9,7 +9,10 @@ class StudentFilterForm(forms.Form):
 
     group = forms.IntegerField(required=False, widget=forms.HiddenInput)
     grade = forms.ChoiceField(
-        label=_("Grade"), required=False, choices=[("", _("All grades")), *Grade.choices]
+        label=_("Grade"),
+        required=False,
+        choices=[("", _("All grades")), *Grade.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
 

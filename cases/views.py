@@ -40,6 +40,7 @@ def student_list(request: HttpRequest) -> HttpResponse:
         user=request.user,
         action=audit.AuditAction.LIST,
         object_type="student",
+        role=access.student_access_roles(request.user),
         detail={
             "count": len(page.object_list),
             "page": page.number,

@@ -280,6 +280,21 @@ def role_for_student(user: AnyUser, student: Student) -> str:
     return ",".join(sorted({m.role for m in memberships}))
 
 
+def student_access_roles(user: AnyUser) -> str:
+    """The user's active roles that give access to identified students (for list audits)."""
+    granting = {
+        role
+        for role, places in GRANTS.items()
+        if any(SCHOOL_STUDENTS in perms or GROUP_STUDENTS in perms for perms in places.values())
+    }
+    roles = (
+        RoleMembership.objects.filter(user_id=user.pk, role__in=granting)
+        .active()
+        .values_list("role", flat=True)
+    )
+    return ",".join(sorted(set(roles)))
+
+
 def requires_second_factor(user: AnyUser) -> bool:
     required = set(settings.OTP_REQUIRED_ROLES)
     if not required or not _is_staff_user(user):

@@ -349,6 +349,23 @@ class AuditAction(models.TextChoices):
     OTP_ENROLLED = "otp_enrolled", _("Enrolled second factor")
 
 
+# Readable names for the object types the audit trail records.
+AUDIT_OBJECT_LABELS = {
+    "student": _("Student"),
+    "guardian": _("Guardian"),
+    "role_membership": _("Role membership"),
+    "audit_log": _("Audit log"),
+    "page": _("Page"),
+    "absence_alert": _("Absence alert"),
+    "staircase_policy": _("Staircase policy"),
+    "import_schools": _("School register import"),
+    "import_students": _("Student register import"),
+    "import_attendance": _("Attendance import"),
+    "absence_export": _("Absence export"),
+    "school_overview": _("School overview"),
+}
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: object) -> int:
         raise PermissionError("The audit trail is append-only.")
@@ -397,3 +414,12 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit trail is append-only.")
+
+    @property
+    def object_type_label(self) -> str:
+        return str(AUDIT_OBJECT_LABELS.get(self.object_type, self.object_type))
+
+    @property
+    def role_labels(self) -> str:
+        labels = dict(Role.choices)
+        return ", ".join(str(labels.get(code, code)) for code in self.role.split(",") if code)
