@@ -1,15 +1,28 @@
 """The Celery application. Without CELERY_BROKER_URL tasks run eagerly, in-process."""
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sst.settings")
 
 app = Celery("sst")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _use_django_logging(**kwargs: Any) -> None:
+    """Workers log like the web app: request ids, personnummer-shaped strings masked."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
 
 app.conf.beat_schedule = {
     # Memberships start and end by date: re-grant object permissions just after midnight.

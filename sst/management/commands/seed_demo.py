@@ -14,16 +14,19 @@ from sst import demo
 
 
 @contextmanager
-def _quiet(logger_name: str, enabled: bool) -> Iterator[None]:
-    """Keep the audit trail's log echo (one line per write) out of the command's output."""
-    logger = logging.getLogger(logger_name)
-    previous = logger.level
+def _quiet(enabled: bool, *logger_names: str) -> Iterator[None]:
+    """Keep log echo out of the command's output: the audit trail's (one line per write),
+    and Celery's task lines when alerts queue their (in-process) e-mail notice task."""
+    loggers = [logging.getLogger(name) for name in logger_names]
+    previous = [logger.level for logger in loggers]
     if enabled:
-        logger.setLevel(logging.WARNING)
+        for logger in loggers:
+            logger.setLevel(logging.WARNING + 10 * (logger.name == "kombu"))
     try:
         yield
     finally:
-        logger.setLevel(previous)
+        for logger, level in zip(loggers, previous, strict=True):
+            logger.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -39,6 +42,20 @@ class Command(BaseCommand):
             type=int,
             default=demo.DEFAULT_STUDENTS,
             help=f"How many students in total (default {demo.DEFAULT_STUDENTS}).",
+        )
+        parser.add_argument(
+            "--no-attendance",
+            action="store_true",
+            help="Skip lesson attendance (by default the term so far is generated and imported).",
+        )
+        parser.add_argument(
+            "--attendance-days",
+            type=int,
+            default=demo.MAX_ATTENDANCE_DAYS,
+            help=(
+                "At most this many school days of attendance, the most recent "
+                f"(default {demo.MAX_ATTENDANCE_DAYS}: the whole term so far)."
+            ),
         )
         parser.add_argument(
             "--readme",
@@ -59,7 +76,9 @@ class Command(BaseCommand):
         total = options["students"]
         if total < 0:
             raise CommandError("--students must be zero or more.")
-        with _quiet("sst.audit", options["verbosity"] < 2):
+        if options["attendance_days"] < 1:
+            raise CommandError("--attendance-days must be one or more.")
+        with _quiet(options["verbosity"] < 2, "sst.audit"):
             result = demo.seed(total)
         self.stdout.write(
             self.style.SUCCESS(
@@ -72,7 +91,35 @@ class Command(BaseCommand):
                 f"{result.totp_devices} TOTP devices."
             )
         )
+        if not options["no_attendance"] and total:
+            with _quiet(options["verbosity"] < 2, "sst.audit", "celery", "kombu"):
+                attendance = demo.seed_attendance(total, max_days=options["attendance_days"])
+            self._report_attendance(attendance)
         self.stdout.write(
             f"Password for every demo user: {demo.DEMO_PASSWORD}. "
             "Administrators' codes: manage.py demo_totp USERNAME. See README.md."
         )
+
+    def _report_attendance(self, result: demo.AttendanceResult) -> None:
+        if not result.days:
+            self.stdout.write("Lesson attendance: no school days yet this term.")
+            return
+        months = ", ".join(f"{m:%Y-%m}" for m in result.months)
+        steps = result.steps
+        seconds = sum(result.seconds.values())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Lesson attendance: {result.days} school days "
+                f"({result.first_day} – {result.last_day}), {result.rows} lessons imported "
+                f"({result.created} new, {result.updated} updated) in {seconds:.0f} s; "
+                f"{result.lessons} lessons in all; months refreshed: {months}; "
+                f"{result.alerts} absence alerts. {result.months[-1]:%Y-%m}: "
+                f"{steps.get(2, 0)} students on step 2, {steps.get(3, 0)} on step 3, "
+                f"{steps.get(4, 0)} on step 4."
+            )
+        )
+        if result.shortened_from:
+            self.stdout.write(
+                f"The term so far has {result.shortened_from} school days; only the last "
+                f"{result.days} were generated (--attendance-days)."
+            )
