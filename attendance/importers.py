@@ -458,6 +458,7 @@ def import_attendance(
     times = _Cache(_parse_time)
     schools = {s.unit_code: s.pk for s in School.objects.all()}
     students: dict[str, int | str] = {}
+    known: dict[str, int] | None = None  # every student's lookup hash → id, read once
     vendor = connection.vendor
     with transaction.atomic():
         stage = _Stage(vendor)
@@ -469,7 +470,9 @@ def import_attendance(
             raw_pnr = row["personnummer"]
             student_id = students.get(raw_pnr)
             if student_id is None:
-                student_id = _student_id(raw_pnr)
+                if known is None:
+                    known = _student_ids()
+                student_id = _student_id(raw_pnr, known)
                 students[raw_pnr] = student_id
             if isinstance(student_id, str):
                 errors.add(row_no, student_id)
@@ -550,15 +553,23 @@ def import_attendance(
     return result
 
 
-def _student_id(raw: str) -> int | str:
+def _student_ids() -> dict[str, int]:
+    """Every student's lookup hash → id in one query: a file names thousands of students, and
+    one query each would be a network round trip each (the import's largest cost)."""
+    return dict(Student.objects.order_by().values_list("personnummer_hash", "pk"))
+
+
+def _student_id(raw: str, known: dict[str, int] | None = None) -> int | str:
     number = _parse_pnr(raw)
     if isinstance(number, str):
         return number
-    found = (
-        Student.objects.filter(personnummer_hash=crypto.lookup_hash(number.value))
-        .values_list("pk", flat=True)
-        .first()
-    )
+    digest = crypto.lookup_hash(number.value)
+    if known is not None:
+        found = known.get(digest)
+    else:
+        found = (
+            Student.objects.filter(personnummer_hash=digest).values_list("pk", flat=True).first()
+        )
     return found if found is not None else _("no student with this personal identity number")
 
 

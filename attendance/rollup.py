@@ -44,6 +44,20 @@ ON CONFLICT (student_id, month) DO UPDATE SET
 """
 
 
+# Rollups and staircase evaluations write the same monthly rows (the rollup's upsert, the
+# step UPDATE) and alerts, each in its own row order; two at once could deadlock. They take
+# this transaction-level lock first, so they run one after the other (PostgreSQL; SQLite
+# serialises writers anyway).
+ABSENCE_WRITE_LOCK = 7_301_001
+
+
+def lock_absence_writes() -> None:
+    """Wait for any other rollup or evaluation; held until the current transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ABSENCE_WRITE_LOCK])
+
+
 def month_start(value: str | datetime.date) -> datetime.date:
     """'2026-10' or any date → the first day of that month."""
     if isinstance(value, str):
@@ -59,6 +73,7 @@ def rollup_month(month: datetime.date) -> int:
     Idempotent and safe to run concurrently: the upsert is keyed by (student, month).
     """
     start = month_start(month)
+    lock_absence_writes()
     with connection.cursor() as cursor:
         cursor.execute(_ROLLUP_SQL, [start, timezone.now(), start, next_month(start)])
         return cursor.rowcount

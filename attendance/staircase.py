@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 
 from sst.models import Municipality, Role, RoleMembership
 
@@ -26,7 +26,7 @@ from .models import (
     StaircasePolicy,
     next_month,
 )
-from .rollup import month_start, term_of
+from .rollup import lock_absence_writes, month_start, term_of
 
 EHT_ROLES = (Role.COUNSELLOR, Role.SPECIAL_EDUCATOR, Role.SCHOOL_NURSE, Role.SCHOOL_PSYCHOLOGIST)
 
@@ -176,10 +176,21 @@ def invalid_streaks(policy: StaircasePolicy, month: datetime.date) -> list[RuleH
     A school day is a day the student had lessons; weekends and holidays have none, so they
     neither count nor break a run. A day counts when its invalid minutes (late arrivals
     included) reach the policy's share of its scheduled minutes. Looks at the month and the
-    one before, so a run across the month boundary is seen whole.
+    one before, so a run across the month boundary is seen whole, and further back for a run
+    that was alerted and is still open.
     """
     window_start = month_start(month_start(month) - datetime.timedelta(days=1))
     window_end = next_month(month_start(month))
+    # A run already alerted and still open at the window's start began earlier: look back to
+    # its start, so a run longer than a month keeps its one alert (keyed by its first day).
+    open_since = Alert.objects.filter(
+        rule=Rule.INVALID_STREAK,
+        period_start__lt=window_start,
+        period_end__gte=window_start,
+        student__school__district__municipality=policy.municipality_id,
+    ).aggregate(since=Min("period_start"))["since"]
+    if open_since is not None:
+        window_start = open_since
     rows = _rows(
         f"""
         WITH days AS (
@@ -242,6 +253,7 @@ def evaluate_month(month: datetime.date) -> Evaluation:
     for municipality in Municipality.objects.all():
         policy = policy_for(municipality)
         with transaction.atomic():
+            lock_absence_writes()
             set_steps(policy, month)
             hits = find_hits(policy, month)
             created, recipients = create_alerts(hits)

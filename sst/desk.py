@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
@@ -43,5 +44,13 @@ def render_panels(request: HttpRequest) -> list[SafeString]:
         result = entry.panel(request)
         if result is not None:
             template, context = result
-            rendered.append(mark_safe(render_to_string(template, context, request=request)))  # noqa: S308
+            # Rendered without the request's context processors: the desk page has already
+            # run them once; panels get only what they need.
+            context = {
+                **context,
+                "request": request,
+                "user": request.user,
+                "csrf_token": get_token(request),
+            }
+            rendered.append(mark_safe(render_to_string(template, context)))  # noqa: S308
     return rendered

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -117,37 +116,8 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 @access.staff_view
 @require_GET
 def desk(request: HttpRequest) -> HttpResponse:
-    """My desk: the user's roles and places, and the students they work with."""
-    groups = list(access.mentor_groups_of(request.user).annotate(student_count=Count("students")))
-    my_students = list(
-        access.students_visible_to(request.user)
-        .filter(mentor_group__in=[g.pk for g in groups])
-        .select_related("mentor_group")
-        .order_by("mentor_group__name", "last_name", "first_name")
-    )
-    schools = list(
-        access.schools_with_students_visible_to(request.user)
-        .annotate(student_count=Count("students"))
-        .order_by("name")
-    )
-    if my_students:
-        audit.record(
-            user=request.user,
-            action=audit.AuditAction.LIST,
-            object_type="student",
-            role="mentor",
-            detail={"page": "desk", "count": len(my_students)},
-        )
-    return render(
-        request,
-        "sst/desk.html",
-        {
-            "panels": desk_panels.render_panels(request),
-            "groups": groups,
-            "my_students": my_students,
-            "schools": schools,
-        },
-    )
+    """My desk: the panels the apps contribute for this person's roles (see sst/desk.py)."""
+    return render(request, "sst/desk.html", {"panels": desk_panels.render_panels(request)})
 
 
 @access.admin_view

@@ -51,7 +51,7 @@ def test_mentor_sees_own_students_in_swedish_and_is_refused_other_school(
     assert page.url == f"{base}/"
     assert page.get_by_role("heading", level=1).inner_text() == "Mitt skrivbord"
     desk = page.locator("main").inner_text()
-    assert "Mina elever" in desk
+    assert "Frånvaro i mina grupper" in desk
     assert "Ekholmsson, Alva" in desk  # student_a1, the mentor's own group 7A
     assert "Algotsson" not in desk  # student_a2: same school, another group
     assert "Björkqvist" not in desk  # student_b1: another school
@@ -60,7 +60,10 @@ def test_mentor_sees_own_students_in_swedish_and_is_refused_other_school(
     # The mentor's student opens from the desk.
     page.get_by_role("link", name="Ekholmsson, Alva").click()
     page.wait_for_load_state()
-    assert page.url == f"{base}/elever/{world.student_a1.public_id}/"
+    # The desk links to the student's absence page; it names her, and so does her record.
+    assert page.url == f"{base}/franvaro/elev/{world.student_a1.public_id}/"
+    assert world.student_a1.full_name in page.get_by_role("heading", level=1).inner_text()
+    page.goto(f"{base}/elever/{world.student_a1.public_id}/")
     assert page.get_by_role("heading", level=1).inner_text() == world.student_a1.full_name
     assert "Vårdnadshavare" in page.locator("main").inner_text()
     shot(page, "student")

@@ -1,0 +1,280 @@
+"""Import pages: upload a register or attendance file, follow the import, read the history.
+
+Only school and municipality administrators reach them (404 for anyone else). The upload is
+size-checked before its body is read, stored under ``IMPORT_UPLOAD_DIR`` and imported by the
+``run_import`` task (in-process when no broker is configured); the result page polls a small
+partial with htmx until the import is done.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.files.uploadhandler import (
+    FileUploadHandler,
+    StopUpload,
+    TemporaryFileUploadHandler,
+)
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from sst import access, audit
+
+from . import tasks
+from .import_access import can_import, import_runs_visible_to, import_scopes_of
+from .import_forms import ImportUploadForm, max_upload_bytes, too_large_message
+from .importers import progress_pct, stored_file
+from .models import ImportRun, ImportStatus
+
+PAGE_SIZE = 50
+POLL_SECONDS = 2
+# Room for the form's other fields and the multipart boundaries around the file.
+_ENVELOPE_BYTES = 64 * 1024
+# htmx stops polling when the answer has this status.
+HTMX_STOP_POLLING = 286
+
+
+def import_admin_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A staff view for school and municipality administrators (404 for everyone else)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can_import(request.user):
+            audit.record(
+                user=request.user,
+                action=audit.AuditAction.ACCESS_DENIED,
+                object_type="page",
+                object_id=request.resolver_match.view_name if request.resolver_match else "",
+            )
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return access.staff_view(wrapped)
+
+
+def _run_for_user(request: HttpRequest, public_id: Any) -> ImportRun:
+    run = import_runs_visible_to(request.user).filter(public_id=public_id).first()
+    if run is None:
+        audit.record(
+            user=request.user,
+            action=audit.AuditAction.ACCESS_DENIED,
+            object_type="import_run",
+            object_id=str(public_id),
+        )
+        raise Http404
+    return run
+
+
+# ---------------------------------------------------------------- history
+
+
+@import_admin_view
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    whole_municipality, _schools = import_scopes_of(request.user)
+    runs = import_runs_visible_to(request.user).order_by("-created_at", "-pk")
+    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit.record(
+        user=request.user,
+        action=audit.AuditAction.LIST,
+        object_type="import_run",
+        detail={"count": len(page.object_list), "page": page.number},
+    )
+    return render(
+        request,
+        "attendance/imports/history.html",
+        {"page": page, "whole_municipality": whole_municipality},
+    )
+
+
+# ---------------------------------------------------------------- upload
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """Stop reading an upload as soon as a file grows past the limit (nothing is kept)."""
+
+    def __init__(self, request: HttpRequest | None = None, *, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if start + len(raw_data) > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _clean_file_name(name: str) -> str:
+    """The base name only (never a client's folders), without control characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip()
+    return (base or "import.csv")[:255]
+
+
+@import_admin_view
+@csrf_exempt  # the token is checked by csrf_protect below, after the size check
+@never_cache
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    whole_municipality, schools = import_scopes_of(request.user)
+
+    def form_page(
+        form: ImportUploadForm | None = None, *, status: int = 200, refusal: str = ""
+    ) -> HttpResponse:
+        form = form or ImportUploadForm(whole_municipality=whole_municipality, schools=schools)
+        return render(
+            request,
+            "attendance/imports/upload.html",
+            {"form": form, "refusal": refusal, "max_mb": max_upload_bytes() // (1024 * 1024)},
+            status=status,
+        )
+
+    if request.method == "POST" and _declared_length(request) > max_upload_bytes() + (
+        _ENVELOPE_BYTES
+    ):
+        # Refused from the request's declared length, before a byte of the body is read.
+        return _refused_too_large(form_page)
+    limiter = SizeLimitUploadHandler(request, limit=max_upload_bytes())
+    if request.method == "POST":
+        request.upload_handlers = [limiter, TemporaryFileUploadHandler(request)]
+    return _upload_checked(request, whole_municipality, schools, limiter, form_page)
+
+
+def _refused_too_large(form_page: Callable[..., HttpResponse]) -> HttpResponse:
+    # The rest of the body is not read; the server closes the connection after this answer
+    # (a hop-by-hop "Connection" header is the server's to set, not the application's).
+    return form_page(status=413, refusal=too_large_message())
+
+
+@csrf_protect
+def _upload_checked(
+    request: HttpRequest,
+    whole_municipality: bool,
+    schools: Any,
+    limiter: SizeLimitUploadHandler,
+    form_page: Callable[..., HttpResponse],
+) -> HttpResponse:
+    if request.method != "POST":
+        return form_page()
+    form = ImportUploadForm(
+        request.POST, request.FILES, whole_municipality=whole_municipality, schools=schools
+    )
+    if limiter.exceeded:
+        return _refused_too_large(form_page)
+    if not form.is_valid():
+        return form_page(form)
+    upload = form.cleaned_data["file"]
+    run = _store_and_enqueue(
+        request,
+        kind=form.cleaned_data["kind"],
+        school=form.cleaned_data.get("school"),
+        upload=upload,
+    )
+    return redirect("imports:result", public_id=run.public_id)
+
+
+def _store_and_enqueue(request: HttpRequest, *, kind: str, school: Any, upload: Any) -> ImportRun:
+    """Create the run, keep the file for the task, enqueue it once the run is committed."""
+    path = None
+    try:
+        with transaction.atomic():
+            run = ImportRun.objects.create(
+                kind=kind,
+                file_name=_clean_file_name(upload.name),
+                file_size=upload.size,
+                uploaded_by=request.user,
+                school_scope=school,
+                status=ImportStatus.QUEUED,
+            )
+            path = stored_file(run)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                for chunk in upload.chunks(1 << 20):
+                    out.write(chunk)
+            run.stored_path = str(path)
+            run.save(update_fields=["stored_path"])
+            audit.record(
+                user=request.user,
+                action=audit.AuditAction.CREATE,
+                object_type="import_run",
+                object_id=str(run.public_id),
+                detail={"kind": kind, "bytes": upload.size, "school": school.pk if school else None},
+            )
+            # robust: an unexpected failure of an in-process (eager) import must not turn the
+            # upload into an error page; the run keeps its status and the result page shows it.
+            transaction.on_commit(lambda: tasks.run_import.delay(run.pk), robust=True)
+    except BaseException:
+        if path is not None:
+            path.unlink(missing_ok=True)
+        raise
+    return run
+
+
+# ---------------------------------------------------------------- result
+
+
+def _status_context(run: ImportRun) -> dict[str, Any]:
+    finished = run.status in {ImportStatus.SUCCEEDED, ImportStatus.FAILED}
+    return {
+        "run": run,
+        "finished": finished,
+        "succeeded": run.status == ImportStatus.SUCCEEDED,
+        "pct": progress_pct(run),
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+def _audit_result(request: HttpRequest, run: ImportRun) -> None:
+    audit.record(
+        user=request.user,
+        action=audit.AuditAction.VIEW,
+        object_type="import_run",
+        object_id=str(run.public_id),
+        detail={"status": run.status},
+    )
+
+
+@import_admin_view
+@never_cache
+@require_GET
+def result(request: HttpRequest, public_id: Any) -> HttpResponse:
+    run = _run_for_user(request, public_id)
+    _audit_result(request, run)
+    return render(request, "attendance/imports/result.html", _status_context(run))
+
+
+@import_admin_view
+@never_cache
+@require_GET
+def status(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The status partial the result page polls; it stops the polling once the run is done."""
+    run = _run_for_user(request, public_id)
+    context = _status_context(run)
+    context["polled"] = True
+    if context["finished"]:
+        _audit_result(request, run)  # the outcome is shown now: once per finished poll
+    response = render(request, "attendance/imports/_status.html", context)
+    if context["finished"] and request.headers.get("HX-Request"):
+        response.status_code = HTMX_STOP_POLLING
+    return response

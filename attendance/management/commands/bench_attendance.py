@@ -1,0 +1,734 @@
+"""Benchmark lesson attendance at Stockholm scale on a throwaway PostgreSQL database.
+
+    createdb -h 127.0.0.1 -U postgres sst_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sst_bench manage.py migrate
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sst_bench manage.py bench_attendance
+
+It refuses SQLite, production settings, and any database whose name does not say it is a
+throwaway (``…bench``, or a Django test database ``test_…``) or that holds students of
+its own. It creates a fictitious municipality with bulk inserts (not measured), writes a
+month of lessons to a temporary CSV file with ``attendance.generator``, and measures the
+real code paths beside bare PostgreSQL baselines: ``import_attendance`` next to a bare
+``COPY`` of the same file, ``rollup_month`` next to a bare ``GROUP BY``, ``evaluate_month``,
+and the school overview page. See docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import math
+import os
+import re
+import resource
+import statistics
+import tempfile
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import override_settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from attendance import generator, importers, staircase
+from attendance.models import MonthlyAbsence, next_month
+from attendance.rollup import _SUMS_SQL, month_start, rollup_month
+from cases.models import Grade, Student
+from sst import access, crypto
+from sst.models import District, MentorGroup, Municipality, Role, RoleMembership, School, User
+from sst.personnummer import luhn_check_digit
+
+SAFE_DATABASE = re.compile(r"(^|[_-])bench$|^test_")
+BENCH_MUNICIPALITY_CODE = "9998"
+BENCH_MUNICIPALITY_NAME = "Benchby kommun (benchmark)"
+BENCH_USER_PREFIX = "bench."
+BENCH_SEED = 20260301
+STUDENTS_PER_SCHOOL = 600
+GROUP_SIZE = 25
+DISTRICTS = 13
+GRADES: tuple[str, ...] = tuple(Grade.values)
+SERIALS = range(980, 1000)  # birth serials 980–999: fictitious, as in the demo
+
+TARGET_IMPORT_ROWS_PER_S = 100_000
+TARGET_ROLLUP_RATIO = 1.5
+TARGET_OVERVIEW_P95_MS = 150.0
+TARGET_IMPORT_GROWTH_MB = 64.0  # "flat": RSS may not grow more than this after the first 10 %
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: the high-water mark is all we have
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class _RssSampler(threading.Thread):
+    """Samples the resident set size every few milliseconds while a phase runs."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.samples.append((time.perf_counter(), _rss_bytes()))
+            self.done.wait(self.interval)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float = 0.0
+    rss_start: int = 0
+    rss_peak: int = 0
+    rss_at_10pct: int = 0
+    maxrss_delta_kb: int = 0
+    traced_peak: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rss_growth(self) -> int:
+        """Peak RSS above the RSS at 10 % of the phase's time: flat memory keeps this small."""
+        return max(0, self.rss_peak - self.rss_at_10pct)
+
+
+@contextmanager
+def measure(name: str, *, trace: bool) -> Iterator[Phase]:
+    phase = Phase(name)
+    gc.collect()
+    sampler = _RssSampler()
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    phase.rss_start = _rss_bytes()
+    if trace:
+        tracemalloc.start()
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        yield phase
+    finally:
+        end = time.perf_counter()
+        sampler.stop()
+        phase.seconds = end - start
+        if trace:
+            phase.traced_peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        samples = sampler.samples or [(end, phase.rss_start)]
+        phase.rss_peak = max(rss for _t, rss in samples)
+        early = [rss for t, rss in samples if t <= start + 0.1 * phase.seconds]
+        phase.rss_at_10pct = max(early) if early else phase.rss_start
+        phase.maxrss_delta_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - maxrss
+
+
+def _mb(value: int | None) -> str:
+    return "–" if value is None else f"{value / 2**20:,.0f} MB"
+
+
+def _checkpoint() -> bool:
+    """Start each phase with no dirty buffers left over from the last one (superuser only)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+    except DatabaseError:  # not allowed for this user: the figures are a little noisier
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- the fictitious city
+
+
+def _bench_days(days: int, today: datetime.date) -> list[datetime.date]:
+    """``days`` school days in one recent month before this one, if a month has that many."""
+    month = month_start(today)
+    for _ in range(24):
+        month = month_start(month - datetime.timedelta(days=1))
+        in_month = generator.school_days(month, next_month(month) - datetime.timedelta(days=1))
+        if len(in_month) >= days:
+            return in_month[:days]
+    months_back = math.ceil(days / 18) + 1
+    start = month_start(today)
+    for _ in range(months_back):
+        start = month_start(start - datetime.timedelta(days=1))
+    return generator.school_days_from(start, days)
+
+
+def _personnummer(grade_index: int, number_in_grade: int, school_year: int) -> tuple[str, bool]:
+    """A fictitious number: birth year from the grade, serial 980–999, then +60 day numbers."""
+    year = school_year - 6 - grade_index
+    day_of_year = number_in_grade % 365
+    serial = SERIALS[(number_in_grade // 365) % len(SERIALS)]
+    coordination = number_in_grade // (365 * len(SERIALS))
+    if coordination > 1:
+        raise CommandError(f"At most {2 * 365 * len(SERIALS) * len(GRADES)} students.")
+    born = datetime.date(year, 1, 1) + datetime.timedelta(days=day_of_year)
+    yymmdd = f"{born:%y%m}{born.day + 60 * coordination:02d}"
+    check = luhn_check_digit(f"{yymmdd}{serial}")
+    return f"{year:04d}{yymmdd[2:]}{serial}{check}", bool(coordination)
+
+
+@dataclass
+class City:
+    municipality: Municipality
+    schools: list[School]
+    students: list[generator.GenStudent]
+    principal: User
+    groups: int = 0
+    users: int = 0
+
+
+def _build_city(total: int, today: datetime.date, out: Callable[[str], None]) -> City:
+    """Schools, groups, students and staff with bulk inserts; returns what the bench needs."""
+    municipality = Municipality.objects.create(
+        code=BENCH_MUNICIPALITY_CODE, name=BENCH_MUNICIPALITY_NAME
+    )
+    districts = District.objects.bulk_create(
+        District(municipality=municipality, name=f"Bench-stadsdel {n + 1:02d}")
+        for n in range(DISTRICTS)
+    )
+    school_count = max(1, math.ceil(total / STUDENTS_PER_SCHOOL))
+    schools = School.objects.bulk_create(
+        School(
+            district=districts[n % len(districts)],
+            name=f"Benchskolan {n + 1:03d}",
+            unit_code=f"98{n + 1:06d}",
+        )
+        for n in range(school_count)
+    )
+    # Students: school by school, grade by grade, classes of about GROUP_SIZE.
+    per_school = math.ceil(total / school_count)
+    plan: list[tuple[int, int, int]] = []  # (school, grade, group) per student
+    group_keys: dict[tuple[int, int, int], None] = {}
+    for index in range(total):
+        school, position = divmod(index, per_school)
+        in_school = min(per_school, total - school * per_school)
+        grade = position * len(GRADES) // in_school
+        per_grade = max(1, math.ceil(in_school / len(GRADES)))
+        groups_in_grade = max(1, round(per_grade / GROUP_SIZE))
+        key = (school, grade, position % groups_in_grade)
+        plan.append(key)
+        group_keys.setdefault(key)
+    groups = dict(
+        zip(
+            group_keys,
+            MentorGroup.objects.bulk_create(
+                (
+                    MentorGroup(school=schools[s], name=f"{GRADES[g]}{chr(65 + n)}")
+                    for s, g, n in group_keys
+                ),
+                batch_size=5000,
+            ),
+            strict=True,
+        )
+    )
+    school_year = today.year if today.month >= 7 else today.year - 1
+    in_grade = [0] * len(GRADES)
+    profiles = generator.profiles(total, seed=BENCH_SEED)
+    rows, students = [], []
+    for index, (school, grade, group) in enumerate(plan):
+        number, coordination = _personnummer(grade, in_grade[grade], school_year)
+        in_grade[grade] += 1
+        rows.append(
+            Student(
+                personnummer_ciphertext=crypto.encrypt(number),
+                personnummer_hash=crypto.lookup_hash(number),
+                is_coordination_number=coordination,
+                first_name="Bench",
+                last_name=f"Elev {index + 1}",
+                school=schools[school],
+                mentor_group=groups[school, grade, group],
+                grade=GRADES[grade],
+                gender="other",
+            )
+        )
+        students.append(
+            generator.GenStudent(number, schools[school].unit_code, GRADES[grade], profiles[index])
+        )
+    Student.objects.bulk_create(rows, batch_size=5000)
+
+    # Staff: a principal and a counsellor per school, a mentor per group (alert recipients).
+    password = make_password(None)
+    people: list[tuple[str, str, School | None, MentorGroup | None]] = []
+    for school in schools:
+        people.append((f"rektor.{school.unit_code}", Role.PRINCIPAL, school, None))
+        people.append((f"kurator.{school.unit_code}", Role.COUNSELLOR, school, None))
+    for group in groups.values():
+        people.append((f"mentor.{group.school.unit_code}.{group.name}", Role.MENTOR, None, group))
+    users = User.objects.bulk_create(
+        (
+            User(username=f"{BENCH_USER_PREFIX}{name}", password=password, first_name="Bench")
+            for name, *_rest in people
+        ),
+        batch_size=5000,
+    )
+    RoleMembership.objects.bulk_create(
+        (
+            RoleMembership(user=user, role=role, school=school, mentor_group=group)
+            for user, (_name, role, school, group) in zip(users, people, strict=True)
+        ),
+        batch_size=5000,
+    )
+    principal = users[0]
+    access.sync_user_permissions(principal)
+    out(
+        f"  {len(schools)} schools in {len(districts)} districts, {len(groups)} mentor groups, "
+        f"{total} students, {len(users)} staff"
+    )
+    return City(municipality, schools, students, principal, len(groups), len(users))
+
+
+def _clear_bench_data() -> None:
+    """Remove what an earlier run left (the checks ensure there is nothing else to remove)."""
+    municipality = Municipality.objects.filter(code=BENCH_MUNICIPALITY_CODE).first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE attendance_lesson, attendance_monthlyabsence, attendance_alertrecipient, "
+            "attendance_alert CASCADE"
+        )
+        cursor.execute("DROP TABLE IF EXISTS bench_bare_copy")
+    User.objects.filter(username__startswith=BENCH_USER_PREFIX).delete()
+    if municipality is None:
+        return
+    schools = School.objects.filter(district__municipality=municipality)
+    Student.objects.filter(school__in=schools)._raw_delete(connection.alias)  # type: ignore[attr-defined]
+    MentorGroup.objects.filter(school__in=schools).delete()
+    schools.delete()
+    District.objects.filter(municipality=municipality).delete()
+    municipality.delete()
+
+
+# ---------------------------------------------------------------- the command
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark the attendance import, rollup, staircase and school overview at "
+        "Stockholm scale (default 90,000 students × 20 school days ≈ 10M lessons). "
+        "PostgreSQL only, on a throwaway database whose name ends in 'bench' "
+        "(see docs/PERFORMANCE.md)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--students", type=int, default=90_000)
+        parser.add_argument("--days", type=int, default=20, help="School days (default 20).")
+        parser.add_argument(
+            "--requests", type=int, default=50, help="Overview page requests to time."
+        )
+        parser.add_argument(
+            "--tracemalloc",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="Trace Python allocations per phase (slows the import; --no-tracemalloc).",
+        )
+        parser.add_argument(
+            "--keep", action="store_true", help="Leave the bench data in the database."
+        )
+        parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
+        parser.add_argument(
+            "--csv-dir", type=Path, default=None, help="Where the temporary CSV goes."
+        )
+
+    # ------------------------------------------------------------ safety
+
+    def _refuse_unless_throwaway(self) -> str:
+        if settings.PRODUCTION:
+            raise CommandError(
+                "bench_attendance refuses to run in production (SST_ENVIRONMENT=production)."
+            )
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                f"bench_attendance needs PostgreSQL; this database is {connection.vendor}. "
+                "Create a throwaway database and point DATABASE_URL at it, e.g.\n"
+                "  createdb -h 127.0.0.1 -U postgres sst_bench\n"
+                "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/sst_bench "
+                "manage.py migrate\n"
+                "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/sst_bench "
+                "manage.py bench_attendance"
+            )
+        name = str(connection.settings_dict["NAME"])
+        if not SAFE_DATABASE.search(name):
+            raise CommandError(
+                f"The database {name!r} is not a throwaway benchmark database: its name must "
+                "end in 'bench' (e.g. sst_bench). The benchmark writes and deletes millions "
+                "of rows; it never runs against a database with real data."
+            )
+        if "attendance_lesson" not in connection.introspection.table_names():
+            raise CommandError(f"Run `manage.py migrate` on {name!r} first.")
+        others = Student.objects.exclude(
+            school__district__municipality__code=BENCH_MUNICIPALITY_CODE
+        ).count()
+        if others:
+            raise CommandError(
+                f"The database {name!r} holds {others} students the benchmark did not create: "
+                "use an empty database made for benchmarking."
+            )
+        return name
+
+    # ------------------------------------------------------------ the run
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        total, day_count = options["students"], options["days"]
+        if total < 10 or day_count < 1 or options["requests"] < 1:
+            raise CommandError("--students at least 10, --days and --requests at least 1.")
+        database = self._refuse_unless_throwaway()
+        trace = options["tracemalloc"]
+        out = self.stdout.write
+        today = timezone.localdate()
+        days = _bench_days(day_count, today)
+        out(
+            f"Benchmark on {database!r} (PostgreSQL {connection.pg_version // 10000}), "
+            f"{os.cpu_count()} CPUs: {total} students × {len(days)} school days "
+            f"({days[0]} – {days[-1]})."
+        )
+        out("Setup (not measured):")
+        clock = time.perf_counter()
+        _clear_bench_data()
+        city = _build_city(total, today, out)
+        out(f"  organisation and students in {time.perf_counter() - clock:.1f} s")
+
+        csv_dir = options["csv_dir"] or Path(tempfile.gettempdir())
+        fd, name = tempfile.mkstemp(prefix="bench_attendance_", suffix=".csv", dir=csv_dir)
+        path = Path(name)
+        try:
+            clock = time.perf_counter()
+            with os.fdopen(fd, "wb") as stream:
+                rows = generator.write_csv(
+                    generator.lesson_rows(city.students, days, seed=BENCH_SEED), stream
+                )
+            size = path.stat().st_size
+            out(
+                f"  CSV: {rows} lessons ({rows / total / len(days):.1f} a day), "
+                f"{size / 2**20:,.0f} MB, written in {time.perf_counter() - clock:.1f} s"
+            )
+            del city.students[:]
+            results = self._run(path, rows, city, trace, options["requests"], out)
+        finally:
+            path.unlink(missing_ok=True)
+            if not options["keep"]:
+                clock = time.perf_counter()
+                _clear_bench_data()
+                out(f"Bench data removed ({time.perf_counter() - clock:.1f} s; --keep keeps it).")
+        results.update(
+            {
+                "date": today.isoformat(),
+                "database": database,
+                "postgresql": connection.pg_version,
+                "cpus": os.cpu_count(),
+                "students": total,
+                "days": len(days),
+                "first_day": days[0].isoformat(),
+                "last_day": days[-1].isoformat(),
+                "rows": rows,
+                "csv_mb": round(size / 2**20, 1),
+                "tracemalloc": trace,
+            }
+        )
+        if options["json"]:
+            options["json"].write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+    def _run(
+        self,
+        path: Path,
+        rows: int,
+        city: City,
+        trace: bool,
+        requests: int,
+        out: Callable[[str], None],
+    ) -> dict[str, Any]:
+        phases: dict[str, Phase] = {}
+        out("Measuring:")
+
+        # 1. The real import, with its inner steps timed by wrapping the stage's methods.
+        stage_times = {"duplicates": 0.0, "merge": 0.0}
+        originals = {name: getattr(importers._Stage, name) for name in stage_times}
+
+        def timed(name: str) -> Callable[..., Any]:
+            def wrapper(stage: Any, *a: Any, **kw: Any) -> Any:
+                start = time.perf_counter()
+                try:
+                    return originals[name](stage, *a, **kw)
+                finally:
+                    stage_times[name] += time.perf_counter() - start
+
+            return wrapper
+
+        _checkpoint()
+        for name in stage_times:
+            setattr(importers._Stage, name, timed(name))
+        try:
+            with path.open("rb") as stream, measure("import", trace=trace) as phase:
+                result = importers.import_attendance(stream, by=None)
+        finally:
+            for name, original in originals.items():
+                setattr(importers._Stage, name, original)
+        phase.extra = {
+            "rows": result.rows,
+            "created": result.created,
+            "rows_per_s": result.rows / phase.seconds,
+            "read_validate_stage_s": phase.seconds - sum(stage_times.values()),
+            "duplicate_check_s": stage_times["duplicates"],
+            "merge_s": stage_times["merge"],
+        }
+        phases["import"] = phase
+        out(
+            f"  import_attendance: {result.rows} rows in {phase.seconds:.1f} s "
+            f"(read+validate+COPY to stage {phase.extra['read_validate_stage_s']:.1f} s, "
+            f"duplicate check {stage_times['duplicates']:.1f} s, "
+            f"upsert {stage_times['merge']:.1f} s)"
+        )
+
+        # 2. A bare COPY of the same file into an unindexed table.
+        _checkpoint()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """CREATE TABLE bench_bare_copy (personnummer text, skolenhetskod text,
+                    datum date, starttid time, sluttid time, amne text, schemalagd_min integer,
+                    franvaro_min integer, franvarotyp text)"""
+            )
+            with (
+                path.open("rb") as stream,
+                measure("bare_copy", trace=trace) as phase,
+                cursor.cursor.copy(
+                    "COPY bench_bare_copy FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)"
+                ) as copy,
+            ):
+                while block := stream.read(1 << 20):
+                    copy.write(block)
+            cursor.execute("SELECT COUNT(*) FROM bench_bare_copy")
+            copied = int(cursor.fetchone()[0])
+            cursor.execute("DROP TABLE bench_bare_copy")
+        phase.extra = {"rows": copied, "rows_per_s": copied / phase.seconds}
+        phases["bare_copy"] = phase
+        out(f"  bare COPY: {copied} rows in {phase.seconds:.1f} s")
+
+        # As autovacuum would after a bulk load: hint bits, visibility map, statistics.
+        clock = time.perf_counter()
+        with connection.cursor() as cursor:
+            if connection.in_atomic_block:  # VACUUM cannot run in a transaction (tests)
+                cursor.execute("ANALYZE attendance_lesson")
+            else:
+                cursor.execute("VACUUM ANALYZE attendance_lesson")
+        out(f"  (VACUUM ANALYZE of the lessons, not measured: {time.perf_counter() - clock:.1f} s)")
+
+        # 3. Rollup beside a bare aggregate over the same rows (one warm-up read first).
+        months = sorted(result.months)
+        bare_sql = f"""SELECT student_id, {_SUMS_SQL} FROM attendance_lesson
+            WHERE date >= %s AND date < %s GROUP BY student_id"""  # noqa: S608 (constant SQL)
+
+        def bare_aggregate() -> int:
+            count = 0
+            with connection.cursor() as cursor:
+                for month in months:
+                    cursor.execute(bare_sql, [month, next_month(month)])
+                    count += len(cursor.fetchall())
+            return count
+
+        bare_aggregate()
+        _checkpoint()
+        with measure("bare_aggregate", trace=trace) as phase:
+            aggregated = bare_aggregate()
+        phase.extra = {"students": aggregated}
+        phases["bare_aggregate"] = phase
+        _checkpoint()
+        with measure("rollup", trace=trace) as phase:
+            rolled = sum(rollup_month(month) for month in months)
+        phase.extra = {"rows": rolled, "ratio": phase.seconds / phases["bare_aggregate"].seconds}
+        phases["rollup"] = phase
+        out(
+            f"  rollup_month: {rolled} students in {phase.seconds:.2f} s; bare GROUP BY "
+            f"{phases['bare_aggregate'].seconds:.2f} s"
+        )
+
+        # 4. The staircase: steps, rule hits and alerts.
+        _checkpoint()
+        with measure("staircase", trace=trace) as phase:
+            evaluations = [staircase.evaluate_month(month) for month in months]
+        phase.extra = {
+            "hits": sum(e.hits for e in evaluations),
+            "new_alerts": sum(e.new_alerts for e in evaluations),
+            "new_recipients": sum(e.new_recipients for e in evaluations),
+        }
+        phases["staircase"] = phase
+        out(
+            f"  evaluate_month: {phase.extra['hits']} rule hits, {phase.extra['new_alerts']} "
+            f"alerts in {phase.seconds:.1f} s"
+        )
+
+        # 5. The school overview page (or, until it exists, its step-count query).
+        school = city.schools[0]
+        month = months[-1]
+        with measure("overview", trace=trace) as phase:
+            timings, what = self._time_overview(city.principal, school, month, requests)
+        timings_ms = sorted(t * 1000 for t in timings)
+        phase.extra = {
+            "what": what,
+            "requests": len(timings_ms),
+            "median_ms": statistics.median(timings_ms),
+            "p95_ms": timings_ms[min(len(timings_ms) - 1, math.ceil(0.95 * len(timings_ms)) - 1)],
+            "students_in_school": Student.objects.filter(school=school).count(),
+        }
+        phases["overview"] = phase
+        out(f"  overview: {what}")
+
+        self._table(phases, out)
+        return {name: _phase_json(phase) for name, phase in phases.items()}
+
+    def _time_overview(
+        self, principal: User, school: School, month: datetime.date, requests: int
+    ) -> tuple[list[float], str]:
+        try:
+            url = reverse("attendance:school_overview", kwargs={"unit_code": school.unit_code})
+        except NoReverseMatch:
+            url = None
+        if url is not None:
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            client = Client()
+            device = TOTPDevice.objects.create(user=principal, name="bench", confirmed=True)
+            client.force_login(principal)
+            session = client.session
+            session["otp_device_id"] = device.persistent_id  # as after a verified code
+            session.save()
+            query = {"month": f"{month:%Y-%m}"}
+            hosts = [*settings.ALLOWED_HOSTS, "testserver"]
+            with override_settings(ALLOWED_HOSTS=hosts):
+                first = client.get(url, query)
+                if first.status_code == 200:
+                    for _ in range(2):  # warm-up
+                        client.get(url, query)
+                    timings = []
+                    for _ in range(requests):
+                        start = time.perf_counter()
+                        response = client.get(url, query)
+                        timings.append(time.perf_counter() - start)
+                        if response.status_code != 200:
+                            raise CommandError(f"The overview answered {response.status_code}.")
+                    return timings, (
+                        f"GET {url}?month={month:%Y-%m} as the school's principal "
+                        f"(django.test.Client, {requests} requests after 3 warm-up)"
+                    )
+            note = f"the overview page answered {first.status_code}; timed its query instead"
+        else:
+            note = "no school overview page yet; timed the step-count query instead"
+        query_set = (
+            MonthlyAbsence.objects.filter(month=month, student__school=school)
+            .values("step")
+            .annotate(n=Count("pk"))
+        )
+        list(query_set)
+        timings = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            list(query_set.all())
+            timings.append(time.perf_counter() - start)
+        return timings, note
+
+    def _table(self, phases: dict[str, Phase], out: Callable[[str], None]) -> None:
+        imp, copy = phases["import"], phases["bare_copy"]
+        rollup, bare = phases["rollup"], phases["bare_aggregate"]
+        stairs, overview = phases["staircase"], phases["overview"]
+        ratio = rollup.extra["ratio"]
+        p95 = overview.extra["p95_ms"]
+
+        def verdict(ok: bool) -> str:
+            return "met" if ok else "MISSED"
+
+        lines = [
+            (
+                "import_attendance",
+                f"{imp.extra['rows_per_s']:,.0f} rows/s ({imp.seconds:.1f} s)",
+                f"≥ {TARGET_IMPORT_ROWS_PER_S:,} rows/s: "
+                + verdict(imp.extra["rows_per_s"] >= TARGET_IMPORT_ROWS_PER_S),
+                imp,
+            ),
+            (
+                "  bare COPY, unindexed",
+                f"{copy.extra['rows_per_s']:,.0f} rows/s ({copy.seconds:.1f} s)",
+                "baseline",
+                copy,
+            ),
+            (
+                "rollup_month",
+                f"{rollup.seconds:.2f} s (× {ratio:.2f} the bare GROUP BY)",
+                f"≤ {TARGET_ROLLUP_RATIO} × bare: " + verdict(ratio <= TARGET_ROLLUP_RATIO),
+                rollup,
+            ),
+            ("  bare GROUP BY", f"{bare.seconds:.2f} s", "baseline", bare),
+            (
+                "evaluate_month",
+                f"{stairs.seconds:.2f} s ({stairs.extra['new_alerts']:,} alerts)",
+                "–",
+                stairs,
+            ),
+            (
+                "school overview",
+                f"median {overview.extra['median_ms']:.0f} ms, p95 {p95:.0f} ms",
+                f"p95 ≤ {TARGET_OVERVIEW_P95_MS:.0f} ms: " + verdict(p95 <= TARGET_OVERVIEW_P95_MS),
+                overview,
+            ),
+        ]
+        flat = imp.rss_growth <= TARGET_IMPORT_GROWTH_MB * 2**20
+        header = ("phase", "figure", "target", "Python peak", "RSS peak Δ", "RSS growth")
+        table = [header] + [
+            (
+                name,
+                figure,
+                target,
+                _mb(phase.traced_peak),
+                _mb(phase.rss_peak - phase.rss_start),
+                _mb(phase.rss_growth),
+            )
+            for name, figure, target, phase in lines
+        ]
+        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+        out("")
+        for number, row in enumerate(table):
+            out(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+            if number == 0:
+                out("-+-".join("-" * width for width in widths))
+        out("")
+        out(
+            f"Import memory: RSS {_mb(imp.rss_at_10pct)} at 10 % of the import, peak "
+            f"{_mb(imp.rss_peak)}; growth {_mb(imp.rss_growth)} "
+            f"(flat: ≤ {TARGET_IMPORT_GROWTH_MB:.0f} MB): {verdict(flat)}. "
+            f"ru_maxrss now {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB."
+        )
+        out(f"Overview: {overview.extra['what']}.")
+        if imp.traced_peak is not None:
+            out("Timings were taken with tracemalloc on (it slows Python); --no-tracemalloc.")
+
+
+def _phase_json(phase: Phase) -> dict[str, Any]:
+    return {
+        "seconds": round(phase.seconds, 3),
+        "rss_start_mb": round(phase.rss_start / 2**20, 1),
+        "rss_peak_mb": round(phase.rss_peak / 2**20, 1),
+        "rss_growth_after_10pct_mb": round(phase.rss_growth / 2**20, 1),
+        "ru_maxrss_delta_mb": round(phase.maxrss_delta_kb / 1024, 1),
+        "tracemalloc_peak_mb": None
+        if phase.traced_peak is None
+        else round(phase.traced_peak / 2**20, 1),
+        **{k: round(v, 3) if isinstance(v, float) else v for k, v in phase.extra.items()},
+    }
