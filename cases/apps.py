@@ -1,7 +1,29 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+# Each area of the school's steps registers its own desk panels.
+PANEL_MODULES = [
+    "cases.checklist_views",
+    "cases.eht_views",
+    "cases.mapping_views",
+    "cases.case_views",
+]
 
 
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = _("Students and cases")
+
+    def ready(self) -> None:
+        for name in PANEL_MODULES:
+            try:
+                module = import_module(name)
+            except ModuleNotFoundError as error:
+                if error.name != name:
+                    raise
+                continue
+            register = getattr(module, "register_panels", None)
+            if register is not None:
+                register()

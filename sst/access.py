@@ -211,6 +211,92 @@ def student_by_personnummer_for_audit(normalised: str) -> Student | None:
     )
 
 
+# ---------------------------------------------------------------- cases (school steps)
+
+EHT_ROLES = frozenset(
+    {Role.COUNSELLOR, Role.SPECIAL_EDUCATOR, Role.SCHOOL_NURSE, Role.SCHOOL_PSYCHOLOGIST}
+)
+CASE_ROLES = EHT_ROLES | {Role.PRINCIPAL}
+
+
+def roles_at_school(user: AnyUser, school_id: int) -> frozenset[str]:
+    """The roles the user holds today at a school (a mentor role counts at its group's school).
+
+    Restricted notes and profession-only records are shown by this: a note restricted to
+    counsellors is readable by whoever holds the counsellor role at the student's school.
+    """
+    if not _is_staff_user(user):
+        return frozenset()
+    roles = (
+        RoleMembership.objects.filter(user_id=user.pk)
+        .active()
+        .filter(Q(school_id=school_id) | Q(mentor_group__school_id=school_id))
+        .values_list("role", flat=True)
+    )
+    return frozenset(roles)
+
+
+def cases_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """Cases the user may read: the principal and student-health staff of the student's school.
+
+    Mentors do their part (checklists) through ``checklist_students_of``; district staff see
+    no identified case until referral, assignment and consent exist (later issues).
+    """
+    case_model = apps.get_model("cases", "Case")
+    if not _is_staff_user(user):
+        return case_model.objects.none()
+    schools = RoleMembership.objects.filter(user_id=user.pk, role__in=CASE_ROLES).active()
+    return case_model.objects.filter(
+        student__school_id__in=schools.values("school_id"),
+        student__in=students_visible_to(user),
+    )
+
+
+def case_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Any:
+    """The case, if the user may read it; otherwise 404 (audited)."""
+    case_model = apps.get_model("cases", "Case")
+    try:
+        return (
+            cases_visible_to(user)
+            .select_related("student__school", "student__mentor_group")
+            .get(public_id=public_id)
+        )
+    except (case_model.DoesNotExist, ValueError):
+        audit.record(
+            user=user,
+            action=audit.AuditAction.ACCESS_DENIED,
+            object_type="case",
+            object_id=str(public_id),
+        )
+        raise Http404 from None
+
+
+def checklist_students_of(user: AnyUser) -> QuerySet[Student]:
+    """Students whose mentor checklist the user may write: their own mentor groups' students."""
+    student_model = apps.get_model("cases", "Student")
+    if not _is_staff_user(user):
+        return student_model.objects.none()
+    return student_model.objects.filter(
+        mentor_group_id__in=_granted(user, PlaceKind.MENTOR_GROUP, GROUP_STUDENTS)
+    )
+
+
+def require_role_at_school(user: AnyUser, roles: frozenset[str] | set[str], school_id: int) -> str:
+    """The first of ``roles`` the user holds at the school, or 404 (audited): for writes that
+    belong to one profession (the counsellor's mapping, the principal's escalation)."""
+    held = roles_at_school(user, school_id) & set(roles)
+    if not held:
+        audit.record(
+            user=user,
+            action=audit.AuditAction.ACCESS_DENIED,
+            object_type="school_role",
+            object_id=str(school_id),
+            detail={"needs": sorted(roles)},
+        )
+        raise Http404
+    return sorted(held)[0]
+
+
 def schools_with_students_visible_to(user: AnyUser) -> QuerySet[School]:
     if not _is_staff_user(user):
         return School.objects.none()
