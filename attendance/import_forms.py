@@ -26,7 +26,12 @@ def too_large_message() -> str:
 
 
 class ImportUploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What the file contains"), widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label=_("What the file contains"),
+        widget=forms.RadioSelect,
+        initial=ImportKind.ATTENDANCE,
+        error_messages={"required": _("Choose what the file contains.")},
+    )
     school = forms.ModelChoiceField(
         label=_("School"),
         queryset=School.objects.none(),
@@ -54,7 +59,9 @@ class ImportUploadForm(forms.Form):
             for value, label in ImportKind.choices
             if whole_municipality or value != ImportKind.SCHOOLS
         ]
-        self.fields["kind"].choices = kinds
+        kind_field = self.fields["kind"]
+        assert isinstance(kind_field, forms.ChoiceField)
+        kind_field.choices = kinds
         school_field = self.fields["school"]
         assert isinstance(school_field, forms.ModelChoiceField)
         school_field.queryset = schools.order_by("name")

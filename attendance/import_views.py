@@ -28,9 +28,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sst import access, audit
+from sst.access import can_import, import_runs_visible_to, import_scopes_of
+from sst.models import User
 
 from . import tasks
-from .import_access import can_import, import_runs_visible_to, import_scopes_of
 from .import_forms import ImportUploadForm, max_upload_bytes, too_large_message
 from .importers import progress_pct, stored_file
 from .models import ImportRun, ImportStatus
@@ -195,6 +196,8 @@ def _upload_checked(
 
 def _store_and_enqueue(request: HttpRequest, *, kind: str, school: Any, upload: Any) -> ImportRun:
     """Create the run, keep the file for the task, enqueue it once the run is committed."""
+    user = request.user
+    assert isinstance(user, User)  # import_admin_view let only signed-in staff through
     path = None
     try:
         with transaction.atomic():
@@ -202,7 +205,7 @@ def _store_and_enqueue(request: HttpRequest, *, kind: str, school: Any, upload: 
                 kind=kind,
                 file_name=_clean_file_name(upload.name),
                 file_size=upload.size,
-                uploaded_by=request.user,
+                uploaded_by=user,
                 school_scope=school,
                 status=ImportStatus.QUEUED,
             )
@@ -219,7 +222,11 @@ def _store_and_enqueue(request: HttpRequest, *, kind: str, school: Any, upload: 
                 action=audit.AuditAction.CREATE,
                 object_type="import_run",
                 object_id=str(run.public_id),
-                detail={"kind": kind, "bytes": upload.size, "school": school.pk if school else None},
+                detail={
+                    "kind": kind,
+                    "bytes": upload.size,
+                    "school": school.pk if school else None,
+                },
             )
             # robust: an unexpected failure of an in-process (eager) import must not turn the
             # upload into an error page; the run keeps its status and the result page shows it.

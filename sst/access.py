@@ -297,6 +297,41 @@ def require_role_at_school(user: AnyUser, roles: frozenset[str] | set[str], scho
     return sorted(held)[0]
 
 
+# ---------------------------------------------------------------- imports
+
+
+def import_scopes_of(user: AnyUser) -> tuple[bool, QuerySet[School]]:
+    """(whether the user imports for whole municipalities, the schools they import for).
+
+    A municipality administrator imports for every school of the municipalities they
+    administer (and may load the school register); a school administrator only for the
+    schools they administer. Anyone else: ``(False, no schools)``.
+    """
+    if not _is_staff_user(user) or user.pk is None:
+        return False, School.objects.none()
+    municipalities = _granted(user, PlaceKind.MUNICIPALITY, "administer_municipality")
+    if municipalities.exists():
+        return True, School.objects.filter(district__municipality__in=municipalities)
+    return False, School.objects.filter(
+        pk__in=_granted(user, PlaceKind.SCHOOL, "administer_school")
+    )
+
+
+def can_import(user: AnyUser) -> bool:
+    whole_municipality, schools = import_scopes_of(user)
+    return whole_municipality or schools.exists()
+
+
+def import_runs_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """Import runs the user may see: a school administrator only their schools' runs."""
+    run_model = apps.get_model("attendance", "ImportRun")
+    whole_municipality, schools = import_scopes_of(user)
+    runs = run_model.objects.select_related("uploaded_by", "school_scope")
+    if whole_municipality:
+        return runs.filter(Q(school_scope__isnull=True) | Q(school_scope__in=schools))
+    return runs.filter(school_scope__in=schools)
+
+
 def schools_with_students_visible_to(user: AnyUser) -> QuerySet[School]:
     if not _is_staff_user(user):
         return School.objects.none()

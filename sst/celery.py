@@ -38,4 +38,8 @@ app.conf.beat_schedule = {
         "task": "attendance.tasks.close_previous_month",
         "schedule": crontab(day_of_month="1", hour=1, minute=30),
     },
+    "checklist-follow-up-reminders-daily": {
+        "task": "cases.tasks.send_checklist_follow_up_reminders",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }

@@ -8,7 +8,7 @@ from django.views.debug import SafeExceptionReporterFilter
 from . import requestid
 
 # 10 or 12 digits with an optional separator: what a personnummer looks like in free text.
-PERSONNUMMER_LIKE = re.compile(r"(?<!\d)(\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
+PERSONNUMMER_LIKE = re.compile(r"(?<![\w-])(\d{2})?\d{6}[-+ ]?\d{4}(?![\w-])")
 
 
 class RequestIdFilter(logging.Filter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from attendance.importers import run_import
@@ -24,6 +25,12 @@ class ImportCommand(BaseCommand):
         assert isinstance(path, Path)
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        size, limit_mb = path.stat().st_size, settings.IMPORT_MAX_UPLOAD_MB
+        if size > limit_mb * 1024 * 1024:
+            raise CommandError(
+                f"The file is {size / 1024**2:.0f} MB; the limit is {limit_mb} MB "
+                "(IMPORT_MAX_UPLOAD_MB). Nothing was imported."
+            )
         scope = None
         if options["school"]:
             scope = School.objects.filter(unit_code=options["school"]).first()

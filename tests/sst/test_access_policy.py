@@ -225,7 +225,8 @@ def test_list_views_run_a_constant_number_of_queries(client, world, django_asser
 def test_desk_runs_a_constant_number_of_queries(client, world, django_assert_max_num_queries):
     login(client, world.mentor_a1)
     client.get(reverse("sst:desk"))
-    with django_assert_max_num_queries(20) as few:
+    # Every app adds its panels; what matters is that the count does not grow with data.
+    with django_assert_max_num_queries(40) as few:
         client.get(reverse("sst:desk"))
     StudentFactory.create_batch(25, mentor_group=world.group_a1)
     with django_assert_max_num_queries(len(few.captured_queries)):
