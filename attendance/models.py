@@ -66,10 +66,10 @@ class MonthlyAbsence(models.Model):
     student = models.ForeignKey(
         "cases.Student", on_delete=models.CASCADE, related_name="monthly_absence"
     )
-    month = models.DateField(help_text="The first day of the month.")
+    month = models.DateField(help_text=_("The first day of the month."))
     scheduled_min = models.PositiveIntegerField(default=0)
     valid_min = models.PositiveIntegerField(default=0)
-    invalid_min = models.PositiveIntegerField(default=0, help_text="Including late arrivals.")
+    invalid_min = models.PositiveIntegerField(default=0, help_text=_("Including late arrivals."))
     late_count = models.PositiveIntegerField(default=0)
     lesson_count = models.PositiveIntegerField(default=0)
     step = models.PositiveSmallIntegerField(default=0)
@@ -158,7 +158,7 @@ class StaircasePolicy(models.Model):
         help_text=_("Ten school days are two school weeks; weekends and holidays do not count."),
     )
     invalid_day_share_pct = models.DecimalField(
-        _("a school day counts as invalid absence from, % of its lessons' minutes"),
+        _("a school day counts as invalid absence from this share of its lessons' minutes, %"),
         max_digits=4,
         decimal_places=1,
         default=50,
@@ -277,7 +277,7 @@ class ImportRun(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        help_text="Set when a school's administrator imported: only that school's rows.",
+        help_text=_("Set when a school's administrator imported: only that school's rows."),
     )
     status = models.CharField(max_length=12, choices=ImportStatus.choices, default="queued")
     rows_total = models.PositiveIntegerField(default=0)

@@ -80,5 +80,12 @@ def student_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         role=access.role_for_student(request.user, student),
     )
     return render(
-        request, "cases/student_detail.html", {"student": student, "custodies": custodies}
+        request,
+        "cases/student_detail.html",
+        {
+            "student": student,
+            "custodies": custodies,
+            "case_roles": access.roles_at_school(request.user, student.school_id)
+            & access.CASE_ROLES,
+        },
     )

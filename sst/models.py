@@ -363,6 +363,16 @@ AUDIT_OBJECT_LABELS = {
     "import_attendance": _("Attendance import"),
     "absence_export": _("Absence export"),
     "school_overview": _("School overview"),
+    "case": _("Case"),
+    "mentor_checklist": _("Mentor checklist"),
+    "school_social_mapping": _("School-social mapping"),
+    "school_social_work": _("Mapping and student health"),
+    "offered_time": _("Offered time"),
+    "pedagogical_mapping": _("Pedagogical mapping"),
+    "health_talk": _("Health talk"),
+    "eht": _("Student health team"),
+    "escalation": _("Escalation"),
+    "import": _("Import"),
 }
 
 
