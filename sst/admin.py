@@ -153,21 +153,3 @@ class RoleMembershipAdmin(PolicyAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for membership in queryset:
             services.membership_delete(membership=membership, by=request.user)
-
-
-# The catalogue of cause factors a school-social mapping classifies causes by (§4.3).
-from cases.models import CauseFactor  # noqa: E402
-
-
-@admin.register(CauseFactor, site=admin_site)
-class CauseFactorAdmin(PolicyAdmin):
-    list_display = ["label", "group", "order", "active"]
-    list_filter = ["group", "active"]
-    list_editable = ["order", "active"]
-    search_fields = ["label"]
-    ordering = ["group", "order", "label"]
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A factor in use is taken out of use (``active``), not deleted: the mappings and the
-        # group statistics keep referring to it.
-        return False

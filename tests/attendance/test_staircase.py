@@ -506,3 +506,58 @@ def test_each_municipality_uses_its_own_policy(world):
     assert (step(world.student_a1), step(neighbour)) == (0, 2)
     assert rules(world.student_a1) == set()
     assert rules(neighbour) == {Rule.STEP_2}
+
+
+def test_a_municipality_administrator_edits_the_policy_and_steps_follow(
+    client, world, django_capture_on_commit_callbacks
+):
+    """The policy is data, edited on the administration site; saving re-evaluates."""
+    from django.urls import reverse
+
+    from attendance.models import MonthlyAbsence, StaircasePolicy
+    from attendance.staircase import policy_for
+    from sst.models import AuditEvent
+
+    from ..conftest import verified_login
+
+    from django.utils import timezone
+
+    from attendance.services import absence_month_refresh
+
+    from .lessons import month_absence
+
+    this_month = timezone.localdate().replace(day=1)
+    month_absence(world.student_a1, this_month, scheduled=1000, absent=110)  # 11.0 %
+    absence_month_refresh(month=this_month)
+    row = MonthlyAbsence.objects.get(student=world.student_a1, month=this_month)
+    assert row.step == 2
+
+    policy = policy_for(world.municipality)
+    verified_login(client, world.admin_m)
+    url = reverse("admin:attendance_staircasepolicy_change", args=[policy.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("on" if v is True else "" if v is False else v) for k, v in data.items()}
+    data["step2_pct"] = "12.5"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {k: v for k, v in data.items() if v != ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert StaircasePolicy.objects.get(pk=policy.pk).step2_pct == Decimal("12.5")
+    assert AuditEvent.objects.filter(object_type="staircase_policy").exists()
+    row.refresh_from_db()
+    assert row.step == 0  # 11.0 % is now below the first step
+
+
+def test_others_cannot_edit_the_policy(client, world):
+    from django.urls import reverse
+
+    from attendance.staircase import policy_for
+
+    from ..conftest import verified_login
+
+    policy = policy_for(world.municipality)
+    verified_login(client, world.principal_a)
+    url = reverse("admin:attendance_staircasepolicy_change", args=[policy.pk])
+    assert client.get(url, follow=True).status_code == 404
