@@ -513,17 +513,14 @@ def test_a_municipality_administrator_edits_the_policy_and_steps_follow(
 ):
     """The policy is data, edited on the administration site; saving re-evaluates."""
     from django.urls import reverse
+    from django.utils import timezone
 
     from attendance.models import MonthlyAbsence, StaircasePolicy
+    from attendance.services import absence_month_refresh
     from attendance.staircase import policy_for
     from sst.models import AuditEvent
 
     from ..conftest import verified_login
-
-    from django.utils import timezone
-
-    from attendance.services import absence_month_refresh
-
     from .lessons import month_absence
 
     this_month = timezone.localdate().replace(day=1)
