@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from sst import access, audit
 
+from .case_views import student_case_context
 from .forms import StudentFilterForm, StudentSearchForm
 
 PAGE_SIZE = 50
@@ -87,5 +88,6 @@ def student_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "custodies": custodies,
             "case_roles": access.roles_at_school(request.user, student.school_id)
             & access.CASE_ROLES,
+            **student_case_context(request.user, student),
         },
     )

@@ -252,6 +252,13 @@ def cases_visible_to(user: AnyUser) -> QuerySet[Any]:
     )
 
 
+def has_case_role(user: AnyUser) -> bool:
+    """Whether the user works cases anywhere (principal or student health team)."""
+    if not _is_staff_user(user):
+        return False
+    return RoleMembership.objects.filter(user_id=user.pk, role__in=CASE_ROLES).active().exists()
+
+
 def case_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Any:
     """The case, if the user may read it; otherwise 404 (audited)."""
     case_model = apps.get_model("cases", "Case")

@@ -373,6 +373,14 @@ AUDIT_OBJECT_LABELS = {
     "eht": _("Student health team"),
     "escalation": _("Escalation"),
     "import": _("Import"),
+    "eht_students": _("Student health team list"),
+    "eht_agenda": _("Student health team agenda"),
+    "eht_decisions": _("Student health team decisions"),
+    "eht_decision": _("Student health team decision"),
+    "eht_meeting": _("Student health team meeting"),
+    "step4_report": _("Step 4 report"),
+    "school": _("School"),
+    "school_role": _("Role at a school"),
 }
 
 

@@ -1,0 +1,522 @@
+"""The case pages: a case with its chronology, its print view, the school's case list, the
+state changes (one view per transition, each calling its named service), notes, opening a
+case from the student page, and the "open cases" panel on my desk.
+
+Cases are fetched only through ``access.case_for_user`` (404 otherwise); state changes also
+need the principal or student-health role at the student's school. Every page is audited;
+the services audit what they change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from sst import access, audit, desk
+from sst.models import User
+
+from . import chronology as selectors
+from . import workflow
+from .case_forms import (
+    CaseListFilterForm,
+    CaseOpenForm,
+    ChronologyFilterForm,
+    NoteForm,
+    ReasonForm,
+    SkipForm,
+    VersionForm,
+    openings_for,
+    skip_targets,
+)
+from .models import Case, CaseState, Student
+
+PAGE_SIZE = 50
+
+
+# ---------------------------------------------------------------- the transitions
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A state change offered on the case page. ``allowed_from`` mirrors the service's own
+    check (tests/cases/test_workflow.py keeps the two in step); the service still decides."""
+
+    name: str
+    service: Callable[..., Case]
+    allowed_from: frozenset[str]
+    label: Promise
+    needs_reason: bool = False
+    style: str = "btn-primary"
+
+    @property
+    def url_name(self) -> str:
+        return f"cases:case_{self.name}"
+
+
+TRANSITIONS = [
+    Transition(
+        "refer",
+        workflow.case_refer,
+        frozenset({CaseState.SCHOOL_INVESTIGATION}),
+        gettext_lazy("Refer to the school social team"),
+    ),
+    Transition(
+        "queue",
+        workflow.case_queue,
+        frozenset({CaseState.REFERRED}),
+        gettext_lazy("Accept and place in the queue"),
+        style="btn-outline-primary",
+    ),
+    Transition(
+        "accept",
+        workflow.case_accept,
+        frozenset({CaseState.REFERRED, CaseState.QUEUED}),
+        gettext_lazy("Accept"),
+    ),
+    Transition(
+        "reject",
+        workflow.case_reject,
+        frozenset({CaseState.REFERRED, CaseState.QUEUED}),
+        gettext_lazy("Reject the referral"),
+        needs_reason=True,
+        style="btn-outline-danger",
+    ),
+    Transition(
+        "redirect",
+        workflow.case_redirect,
+        frozenset({CaseState.REFERRED, CaseState.QUEUED}),
+        gettext_lazy("Redirect to other support"),
+        needs_reason=True,
+        style="btn-outline-secondary",
+    ),
+    Transition(
+        "request_consent",
+        workflow.case_request_consent,
+        frozenset({CaseState.ACCEPTED}),
+        gettext_lazy("Ask for consent"),
+    ),
+    Transition(
+        "start_plan",
+        workflow.case_start_plan,
+        frozenset({CaseState.CONSENT}),
+        gettext_lazy("Start the action plan"),
+    ),
+    Transition(
+        "start_implementation",
+        workflow.case_start_implementation,
+        frozenset({CaseState.PLAN, CaseState.MAINTENANCE}),
+        gettext_lazy("Start implementation"),
+    ),
+    Transition(
+        "enter_maintenance",
+        workflow.case_enter_maintenance,
+        frozenset({CaseState.IMPLEMENTATION}),
+        gettext_lazy("Move to maintenance"),
+    ),
+    Transition(
+        "close",
+        workflow.case_close,
+        frozenset({CaseState.IMPLEMENTATION, CaseState.MAINTENANCE}),
+        gettext_lazy("Close the case"),
+        needs_reason=True,
+        style="btn-outline-danger",
+    ),
+]
+TRANSITIONS_BY_NAME = {transition.name: transition for transition in TRANSITIONS}
+
+
+def transitions_from(state: str) -> list[Transition]:
+    return [transition for transition in TRANSITIONS if state in transition.allowed_from]
+
+
+def _staff(request: HttpRequest) -> User:
+    """The signed-in user (every view here is a ``staff_view``, so there is one)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _case_url(case: Case) -> str:
+    return reverse("cases:case_detail", args=[case.public_id])
+
+
+def _changeable_case(request: HttpRequest, public_id: str) -> Case:
+    """The case, if the user may read it and holds a principal or EHT role at its school."""
+    case: Case = access.case_for_user(request.user, public_id)
+    access.require_role_at_school(request.user, access.CASE_ROLES, case.student.school_id)
+    return case
+
+
+def _stale(form: Form, case: Case) -> bool:
+    version = form.cleaned_data.get("version") if hasattr(form, "cleaned_data") else None
+    return version is not None and version != case.version
+
+
+def _refuse_stale(request: HttpRequest) -> None:
+    messages.error(
+        request,
+        _(
+            "Someone else changed the case after you opened the page, so nothing was changed. "
+            "The page now shows the case as it is: check it and try again."
+        ),
+    )
+
+
+def _refuse_invalid(request: HttpRequest, form: Form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+
+
+def _run(request: HttpRequest, case: Case, change: Callable[[], Case]) -> None:
+    """Call the service; its refusals become messages (the service has changed nothing)."""
+    try:
+        case = change()
+    except workflow.ConcurrentChange:
+        _refuse_stale(request)
+    except ValidationError as error:  # TransitionRefused, or a missing reason
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, _("The case is now “%(state)s”.") % {"state": case.get_state_display()}
+        )
+
+
+def _transition(request: HttpRequest, public_id: str, name: str) -> HttpResponse:
+    transition = TRANSITIONS_BY_NAME[name]
+    case = _changeable_case(request, public_id)
+    form = (ReasonForm if transition.needs_reason else VersionForm)(request.POST)
+    valid = form.is_valid()
+    if _stale(form, case):
+        _refuse_stale(request)
+    elif not valid:
+        _refuse_invalid(request, form)
+    else:
+        # The version the page was drawn from: the service refuses if the case moved since.
+        case.version = form.cleaned_data["version"]
+        extra = {"reason": form.cleaned_data["reason"]} if transition.needs_reason else {}
+        _run(
+            request,
+            case,
+            lambda: transition.service(case=case, by=_staff(request), **extra),
+        )
+    return HttpResponseRedirect(_case_url(case))
+
+
+@access.staff_view
+@require_POST
+def case_refer(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _transition(request, public_id, "refer")
+
+
+@access.staff_view
+@require_POST
+def case_queue(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _transition(request, public_id, "queue")
+
+
+@access.staff_view
+@require_POST
+def case_accept(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _transition(request, public_id, "accept")
+
+
+@access.staff_view
+@require_POST
+def case_reject(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _transition(request, public_id, "reject")
+
+
+@access.staff_view
+@require_POST
+def case_redirect(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _transition(request, public_id, "redirect")
+
+
+@access.staff_view
+@require_POST
+def case_request_consent(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _transition(request, public_id, "request_consent")
+
+
+@access.staff_view
+@require_POST
+def case_start_plan(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _transition(request, public_id, "start_plan")
+
+
+@access.staff_view
+@require_POST
+def case_start_implementation(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _transition(request, public_id, "start_implementation")
+
+
+@access.staff_view
+@require_POST
+def case_enter_maintenance(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _transition(request, public_id, "enter_maintenance")
+
+
+@access.staff_view
+@require_POST
+def case_close(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _transition(request, public_id, "close")
+
+
+@access.staff_view
+@require_POST
+def case_skip(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Skip forward past one or more steps, with the reason recorded in the chronology."""
+    case = _changeable_case(request, public_id)
+    form = SkipForm(request.POST, state=case.state)
+    valid = form.is_valid()
+    if _stale(form, case):
+        _refuse_stale(request)
+    elif not valid:
+        _refuse_invalid(request, form)
+    else:
+        case.version = form.cleaned_data["version"]
+        _run(
+            request,
+            case,
+            lambda: workflow.case_skip_to(
+                case=case,
+                to=form.cleaned_data["to"],
+                reason=form.cleaned_data["reason"],
+                by=_staff(request),
+            ),
+        )
+    return HttpResponseRedirect(_case_url(case))
+
+
+# ---------------------------------------------------------------- notes, opening a case
+
+
+@access.staff_view
+@require_POST
+def case_note_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = _changeable_case(request, public_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        _refuse_invalid(request, form)
+        return HttpResponseRedirect(_case_url(case))
+    try:
+        workflow.note_add(
+            case=case,
+            text=form.cleaned_data["text"],
+            restricted_to=form.cleaned_data["restricted_to"],
+            by=_staff(request),
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The note was saved."))
+    return HttpResponseRedirect(_case_url(case) + "#chronology-heading")
+
+
+@access.staff_view
+@require_POST
+def case_open(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Open a case by hand from the student page (the principal or the student health team)."""
+    student: Student = access.student_for_user(request.user, public_id)
+    access.require_role_at_school(request.user, access.CASE_ROLES, student.school_id)
+    roles = access.roles_at_school(request.user, student.school_id)
+    form = CaseOpenForm(request.POST, roles=roles)
+    student_url = reverse("cases:student_detail", args=[student.public_id])
+    if not form.is_valid():
+        _refuse_invalid(request, form)
+        return HttpResponseRedirect(student_url)
+    try:
+        case = workflow.case_open(
+            student=student,
+            opening=form.cleaned_data["opening"],
+            by=_staff(request),
+            previous_case=selectors.previous_case_for_new(student),
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return HttpResponseRedirect(student_url)
+    messages.success(request, _("The case was opened."))
+    return HttpResponseRedirect(_case_url(case))
+
+
+def student_case_context(user: access.AnyUser, student: Student) -> dict[str, Any]:
+    """What the student page needs for its "Case" section (empty for mentors and others
+    who do not work with cases). Two queries."""
+    roles = access.roles_at_school(user, student.school_id)
+    if not roles & access.CASE_ROLES:
+        return {}
+    cases = selectors.student_cases(user, student)
+    return {
+        "case_section": True,
+        "student_cases": cases,
+        # Only one open case at a time: the button shows when none is open.
+        "case_openings": [] if any(case.is_open for case in cases) else openings_for(roles),
+    }
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _chronology_context(request: HttpRequest, case: Case) -> dict[str, Any]:
+    filters = ChronologyFilterForm(request.GET or None)
+    kinds = filters.cleaned_data["kind"] if filters.is_valid() else []
+    found = selectors.chronology(request.user, case, kinds=kinds)
+    return {"case": case, "student": case.student, "chronology": found, "filters": filters}
+
+
+def _audit_case_read(
+    request: HttpRequest, case: Case, action: str, roles: frozenset[str], **detail: Any
+) -> None:
+    audit.record(
+        user=request.user,
+        action=action,
+        object_type="case",
+        object_id=str(case.public_id),
+        student_id=case.student.public_id,
+        role=",".join(sorted(roles & access.CASE_ROLES)),
+        detail=detail,
+    )
+
+
+@access.staff_view
+@require_GET
+def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    case: Case = access.case_for_user(request.user, public_id)
+    context = _chronology_context(request, case)
+    found = context["chronology"]
+    can_change = bool(found.roles & access.CASE_ROLES)
+    try:
+        next_case = case.next_case  # type: ignore[attr-defined]
+    except Case.next_case.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+        next_case = None
+    version = {"version": case.version}
+    context.update(
+        {
+            "next_case": next_case,
+            "can_change": can_change,
+            "transitions": [
+                (
+                    transition,
+                    (ReasonForm if transition.needs_reason else VersionForm)(
+                        initial=version, auto_id=f"id_{transition.name}_%s"
+                    ),
+                )
+                for transition in transitions_from(case.state)
+            ]
+            if can_change
+            else [],
+            "skip_form": SkipForm(initial=version, state=case.state, auto_id="id_skip_%s")
+            if can_change and skip_targets(case.state)
+            else None,
+            "note_form": NoteForm() if can_change else None,
+        }
+    )
+    _audit_case_read(
+        request,
+        case,
+        audit.AuditAction.VIEW,
+        roles=found.roles,
+        kinds=sorted(found.kinds),
+        hidden=found.hidden_count,
+    )
+    return render(request, "cases/case/detail.html", context)
+
+
+@access.staff_view
+@require_GET
+def case_print(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The chronology to print: the same entries and restrictions, without navigation."""
+    case: Case = access.case_for_user(request.user, public_id)
+    context = _chronology_context(request, case)
+    found = context["chronology"]
+    _audit_case_read(
+        request,
+        case,
+        audit.AuditAction.EXPORT,
+        roles=found.roles,
+        format="print",
+        kinds=sorted(found.kinds),
+        hidden=found.hidden_count,
+    )
+    return render(request, "cases/case/print.html", context)
+
+
+@access.staff_view
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    """The cases at the user's schools, open first, filtered by state (and school)."""
+    schools = list(selectors.case_schools_of(request.user))
+    if not schools:
+        audit.record(
+            user=request.user,
+            action=audit.AuditAction.ACCESS_DENIED,
+            object_type="page",
+            object_id="cases:case_list",
+        )
+        raise Http404
+    filters = CaseListFilterForm(request.GET or None, schools=schools)
+    state, school_id = "", None
+    if filters.is_valid():
+        state = filters.cleaned_data["state"]
+        school_id = filters.cleaned_data["school"]
+    page = Paginator(
+        selectors.case_list(request.user, state=state, school_id=school_id), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    audit.record(
+        user=request.user,
+        action=audit.AuditAction.LIST,
+        object_type="case",
+        role=",".join(sorted(selectors.case_roles_of(request.user))),
+        detail={"count": len(page.object_list), "page": page.number, "state": state},
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/case/list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "schools": schools,
+            "query": query.urlencode(),
+            "is_filtered": bool(state or school_id),
+        },
+    )
+
+
+# ---------------------------------------------------------------- my desk
+
+
+def cases_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
+    """Principal and student health team: open cases per state at each of their schools."""
+    summaries = selectors.open_case_counts(request.user)
+    if summaries is None:
+        return None
+    audit.record(
+        user=request.user,
+        action=audit.AuditAction.LIST,
+        object_type="case",
+        detail={"page": "desk", "open": sum(summary.total for summary in summaries)},
+    )
+    return "cases/case/panel.html", {"summaries": summaries}
+
+
+def register_panels() -> None:
+    desk.register(order=40, panel=cases_panel)
