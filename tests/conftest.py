@@ -128,3 +128,16 @@ def on_postgres() -> bool:
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """Tasks run in-process in tests, even when CI configures a real broker: a queued task
+    would otherwise wait in Redis for a worker that only some tests start (and those tests
+    switch eager mode off themselves, see tests/sst/test_tasks.py)."""
+    from sst.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -32,7 +32,7 @@ class MunicipalityFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("code",)
 
     name = factory.Sequence(lambda n: f"Testkommun {n}")
-    code = factory.Sequence(lambda n: f"{9000 + n:04d}")
+    code = factory.Sequence(lambda n: f"{1000 + n % 8999:04d}")
 
 
 class DistrictFactory(factory.django.DjangoModelFactory):

@@ -47,6 +47,7 @@ def celery_worker_on_redis(transactional_db):
     from sst.celery import app
 
     app.conf.task_always_eager = False
+    app.control.purge()  # nothing left over from an earlier run reaches this worker
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield app
     app.conf.task_always_eager = django_settings.CELERY_TASK_ALWAYS_EAGER
