@@ -141,7 +141,8 @@ def is_school_day(day: datetime.date) -> bool:
 
 def school_days(start: datetime.date, end: datetime.date) -> list[datetime.date]:
     """School days from ``start`` to ``end``, both included."""
-    days, day = [], start
+    days: list[datetime.date] = []
+    day = start
     while day <= end:
         if is_school_day(day):
             days.append(day)
@@ -151,7 +152,8 @@ def school_days(start: datetime.date, end: datetime.date) -> list[datetime.date]
 
 def school_days_from(start: datetime.date, count: int) -> list[datetime.date]:
     """The first ``count`` school days from ``start`` on."""
-    days, day = [], start
+    days: list[datetime.date] = []
+    day = start
     while len(days) < count:
         if is_school_day(day):
             days.append(day)

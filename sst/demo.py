@@ -1,6 +1,8 @@
 """Fictitious demo data: an invented municipality, its schools, students and staff.
 
-``manage.py seed_demo`` calls ``seed`` and ``manage.py demo_totp`` reads the demo TOTP device;
+``manage.py seed_demo`` calls ``seed``, then ``seed_attendance`` (lessons for the term so far,
+written by ``attendance.generator`` and loaded through the real attendance import), and
+``manage.py demo_totp`` reads the demo TOTP device;
 the tests and the README table (``readme_region``) use the same specifications, so the
 documented demo users cannot drift from the ones that are created.
 
@@ -27,6 +29,7 @@ import textwrap
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -152,7 +155,7 @@ class DemoUser:
 
 
 # Swedish titles for the README; the app shows its own translated labels.
-ROLE_TITLES_SV = {
+ROLE_TITLES_SV: dict[str, str] = {
     Role.MENTOR: "mentor",
     Role.PRINCIPAL: "rektor",
     Role.COUNSELLOR: "kurator",
@@ -454,26 +457,26 @@ def seed(total: int = DEFAULT_STUDENTS, *, today: datetime.date | None = None) -
                 by=None,
             )
 
-    places = {
+    places: dict[str, dict[str, Any]] = {
         PlaceKind.MUNICIPALITY: {MUNICIPALITY_KEY: municipality},
         PlaceKind.DISTRICT: districts,
         PlaceKind.SCHOOL: schools,
         PlaceKind.MENTOR_GROUP: {f"{s}/{g}": group for (s, g), group in groups.items()},
     }
     password = make_password(DEMO_PASSWORD)  # hashed once: the hasher is slow on purpose
-    for spec in demo_users():
-        user, created = User.objects.get_or_create(username=spec.username)
+    for demo_user in demo_users():
+        user, created = User.objects.get_or_create(username=demo_user.username)
         result.users_created += created
-        user.first_name, user.last_name = spec.first_name, spec.last_name
-        user.email = f"{spec.username}@example.com"
+        user.first_name, user.last_name = demo_user.first_name, demo_user.last_name
+        user.email = f"{demo_user.username}@example.com"
         user.password, user.is_active = password, True
         user.save()
-        for demo_role in spec.roles:
+        for demo_role in demo_user.roles:
             place = places[demo_role.place_kind][demo_role.place]
             result.memberships_created += _ensure_membership(
                 user, demo_role.role, demo_role.place_kind, place
             )
-        if _is_administrator(spec):
+        if _is_administrator(demo_user):
             _ensure_totp_device(user)
 
     return counts(result)

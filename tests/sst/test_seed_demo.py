@@ -32,9 +32,17 @@ PNR_SHAPE = re.compile(r"\d{6,8}[-+]?\d{4}")
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def _seed(students: int = 30) -> str:
+def _seed(students: int = 30, *, attendance: bool = False, **options) -> str:
+    """Seed through the command; lesson attendance only when a test is about it (speed)."""
     out, err = io.StringIO(), io.StringIO()
-    call_command("seed_demo", students=students, stdout=out, stderr=err)
+    call_command(
+        "seed_demo",
+        students=students,
+        no_attendance=not attendance,
+        stdout=out,
+        stderr=err,
+        **options,
+    )
     return out.getvalue() + err.getvalue()
 
 
@@ -246,13 +254,29 @@ def test_both_commands_refuse_in_production_and_touch_nothing(settings):
 
 @pytest.mark.django_db
 def test_output_shows_counts_but_no_personal_data(fast_passwords, capsys):
-    output = _seed(40)
+    output = _seed(40, attendance=True, attendance_days=25)
     captured = capsys.readouterr()
     everything = output + captured.out + captured.err
     assert "40 students" in output
+    assert re.search(r"Lesson attendance: 25 school days .* \d+ lessons imported", output)
+    assert "on step 2" in output and "only the last 25 were generated" in output
     assert not PNR_SHAPE.search(everything)
     for student in Student.objects.all():
         assert student.full_name not in everything
+
+
+@pytest.mark.django_db
+def test_attendance_is_generated_through_the_import_unless_skipped(fast_passwords):
+    from attendance.models import Alert, Lesson, MonthlyAbsence
+
+    _seed(12)
+    assert not Lesson.objects.exists()
+    _seed(12, attendance=True, attendance_days=22)
+    lessons, alerts = Lesson.objects.count(), Alert.objects.count()
+    assert lessons >= 12 * 22 * 5  # five lessons a day or more
+    assert MonthlyAbsence.objects.filter(step__gte=2).exists() and alerts
+    _seed(12, attendance=True, attendance_days=22)  # the same day again: nothing new
+    assert (Lesson.objects.count(), Alert.objects.count()) == (lessons, alerts)
 
 
 # ---------------------------------------------------------------- README
