@@ -56,7 +56,38 @@ class Lesson(models.Model):
         return f"{self.date} {self.start_time:%H:%M} {self.subject}"
 
 
-class MonthlyAbsence(models.Model):
+def percent(minutes: int, scheduled: int) -> Decimal:
+    """Share of scheduled minutes, one decimal: how every absence percentage is computed."""
+    if not scheduled:
+        return Decimal(0)
+    return (Decimal(minutes) * 100 / scheduled).quantize(Decimal("0.1"))
+
+
+class AbsencePercentages:
+    """Percentages of anything with scheduled, valid and invalid minutes (minutes-weighted)."""
+
+    scheduled_min: int
+    valid_min: int
+    invalid_min: int
+
+    @property
+    def absent_min(self) -> int:
+        return self.valid_min + self.invalid_min
+
+    @property
+    def absent_pct(self) -> Decimal:
+        return percent(self.absent_min, self.scheduled_min)
+
+    @property
+    def valid_pct(self) -> Decimal:
+        return percent(self.valid_min, self.scheduled_min)
+
+    @property
+    def invalid_pct(self) -> Decimal:
+        return percent(self.invalid_min, self.scheduled_min)
+
+
+class MonthlyAbsence(AbsencePercentages, models.Model):
     """A student's absence in one calendar month, computed from lessons (never typed).
 
     Written only by ``attendance.rollup`` as an upsert keyed by (student, month). ``step`` is
@@ -85,27 +116,6 @@ class MonthlyAbsence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}: {self.absent_pct} %"
-
-    @property
-    def absent_min(self) -> int:
-        return self.valid_min + self.invalid_min
-
-    def _pct(self, minutes: int) -> Decimal:
-        if not self.scheduled_min:
-            return Decimal(0)
-        return (Decimal(minutes) * 100 / self.scheduled_min).quantize(Decimal("0.1"))
-
-    @property
-    def absent_pct(self) -> Decimal:
-        return self._pct(self.absent_min)
-
-    @property
-    def valid_pct(self) -> Decimal:
-        return self._pct(self.valid_min)
-
-    @property
-    def invalid_pct(self) -> Decimal:
-        return self._pct(self.invalid_min)
 
     @property
     def month_end(self) -> datetime.date:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, When
 from django.utils import timezone
 
-from .models import AbsenceType, Lesson, next_month
+from .models import AbsencePercentages, AbsenceType, Lesson, next_month
 
 # The sums every absence figure is made of, as SQL over attendance_lesson.
 _SUMS_SQL = """
@@ -80,7 +79,7 @@ def rollup_month(month: datetime.date) -> int:
 
 
 @dataclass(frozen=True)
-class AbsenceFigures:
+class AbsenceFigures(AbsencePercentages):
     """Absence over a period, computed from lessons like the monthly rollup."""
 
     start: datetime.date
@@ -90,27 +89,6 @@ class AbsenceFigures:
     invalid_min: int
     late_count: int
     lesson_count: int
-
-    @property
-    def absent_min(self) -> int:
-        return self.valid_min + self.invalid_min
-
-    def _pct(self, minutes: int) -> Decimal:
-        if not self.scheduled_min:
-            return Decimal(0)
-        return (Decimal(minutes) * 100 / self.scheduled_min).quantize(Decimal("0.1"))
-
-    @property
-    def absent_pct(self) -> Decimal:
-        return self._pct(self.absent_min)
-
-    @property
-    def valid_pct(self) -> Decimal:
-        return self._pct(self.valid_min)
-
-    @property
-    def invalid_pct(self) -> Decimal:
-        return self._pct(self.invalid_min)
 
 
 def lesson_sums() -> dict[str, Sum | Count]:

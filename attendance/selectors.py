@@ -208,21 +208,7 @@ def student_alerts(student: Student) -> list[Alert]:
 
 def school_for_user(user: access.AnyUser, unit_code: str) -> School:
     """A school whose students the user may see, by its skolenhetskod; otherwise 404."""
-    school = (
-        access.schools_with_students_visible_to(user)
-        .select_related("district")
-        .filter(unit_code=unit_code)
-        .first()
-    )
-    if school is None:
-        audit.record(
-            user=user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type="school",
-            object_id=str(unit_code)[:64],
-        )
-        raise Http404
-    return school
+    return access.school_for_user(user, unit_code)
 
 
 def school_students(user: access.AnyUser, school: School) -> QuerySet[Student]:

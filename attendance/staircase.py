@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Min, Q
 
+from sst import access
 from sst.models import Municipality, Role, RoleMembership
 
 from .models import (
@@ -25,10 +26,11 @@ from .models import (
     Rule,
     StaircasePolicy,
     next_month,
+    percent,
 )
 from .rollup import lock_absence_writes, month_start, term_of
 
-EHT_ROLES = (Role.COUNSELLOR, Role.SPECIAL_EDUCATOR, Role.SCHOOL_NURSE, Role.SCHOOL_PSYCHOLOGIST)
+EHT_ROLES = tuple(sorted(access.EHT_ROLES))
 
 # Who must act on each rule, and what is due.
 RULE_ACTION: dict[str, tuple[tuple[str, ...], str]] = {
@@ -73,10 +75,6 @@ def _rows(sql: str, params: list[object]) -> list[tuple[object, ...]]:
         return list(cursor.fetchall())
 
 
-def _pct(absent: int, scheduled: int) -> Decimal:
-    return (Decimal(absent) * 100 / scheduled).quantize(Decimal("0.1")) if scheduled else Decimal(0)
-
-
 def set_steps(policy: StaircasePolicy, month: datetime.date) -> None:
     """Step per student for the month: ≥ step 2, ≥ step 3, > step 4 (minutes-exact)."""
     with connection.cursor() as cursor:
@@ -105,7 +103,7 @@ def find_hits(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
         month=month, scheduled_min__gt=0, student__school__district__municipality=municipality
     ).values_list("student_id", "step", "valid_min", "invalid_min", "scheduled_min", "late_count")
     for student_id, step, valid, invalid, scheduled, late in monthly:
-        pct = _pct(valid + invalid, scheduled)
+        pct = percent(valid + invalid, scheduled)
         if step in STEP_RULES:
             hits.append(RuleHit(student_id, STEP_RULES[step], month, month_end, value_pct=pct))
         if (
@@ -138,7 +136,7 @@ def find_hits(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
                     Rule.TWO_MONTHS,
                     previous,
                     month_end,  # type: ignore[call-overload]
-                    value_pct=_pct(int(absent), int(scheduled)),
+                    value_pct=percent(int(absent), int(scheduled)),
                 )  # type: ignore[call-overload]
             )
 
@@ -161,7 +159,7 @@ def find_hits(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
                     Rule.TERM,
                     term_start,
                     term_end,  # type: ignore[call-overload]
-                    value_pct=_pct(int(absent), int(scheduled)),
+                    value_pct=percent(int(absent), int(scheduled)),
                 )  # type: ignore[call-overload]
             )
 

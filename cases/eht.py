@@ -55,23 +55,7 @@ MEETING_LOOKBACK_DAYS = 60
 
 def eht_school_for_user(user: access.AnyUser, unit_code: str) -> School:
     """A school where the user is the principal or a member of the EHT; otherwise 404."""
-    school = (
-        access.schools_with_students_visible_to(user)
-        .select_related("district")
-        .filter(unit_code=unit_code)
-        .first()
-    )
-    if school is None:
-        audit.record(
-            user=user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type="school",
-            object_id=str(unit_code)[:64],
-            detail={"needs": sorted(access.CASE_ROLES)},
-        )
-        raise Http404
-    access.require_role_at_school(user, access.CASE_ROLES, school.pk)
-    return school
+    return access.school_for_user(user, unit_code, roles=access.CASE_ROLES)
 
 
 def eht_case_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> Case:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,23 +46,7 @@ PANEL_LIMIT = 10
 
 def principal_school_for_user(user: access.AnyUser, unit_code: str) -> School:
     """A school where the user is the principal; otherwise 404 (audited)."""
-    school = (
-        access.schools_with_students_visible_to(user)
-        .select_related("district")
-        .filter(unit_code=unit_code)
-        .first()
-    )
-    if school is None:
-        audit.record(
-            user=user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type="school",
-            object_id=str(unit_code)[:64],
-            detail={"needs": [Role.PRINCIPAL]},
-        )
-        raise Http404
-    access.require_role_at_school(user, PRINCIPAL, school.pk)
-    return school
+    return access.school_for_user(user, unit_code, roles=PRINCIPAL)
 
 
 def escalation_student_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> Student:

@@ -339,6 +339,31 @@ def import_runs_visible_to(user: AnyUser) -> QuerySet[Any]:
     return runs.filter(school_scope__in=schools)
 
 
+def school_for_user(
+    user: AnyUser, unit_code: str, *, roles: frozenset[str] | set[str] | None = None
+) -> School:
+    """A school whose students the user may see, by its skolenhetskod — and, with ``roles``,
+    where the user holds one of them; otherwise 404 (audited)."""
+    school = (
+        schools_with_students_visible_to(user)
+        .select_related("district")
+        .filter(unit_code=unit_code)
+        .first()
+    )
+    if school is None:
+        audit.record(
+            user=user,
+            action=audit.AuditAction.ACCESS_DENIED,
+            object_type="school",
+            object_id=str(unit_code)[:64],
+            detail={"needs": sorted(roles)} if roles else {},
+        )
+        raise Http404
+    if roles:
+        require_role_at_school(user, roles, school.pk)
+    return school
+
+
 def schools_with_students_visible_to(user: AnyUser) -> QuerySet[School]:
     if not _is_staff_user(user):
         return School.objects.none()
