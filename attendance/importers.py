@@ -24,7 +24,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+
+try:  # the duplicate check on PostgreSQL relies on the upsert's own refusal
+    from psycopg.errors import CardinalityViolation
+except ImportError:  # pragma: no cover - psycopg is a dependency
+    CardinalityViolation = Exception  # type: ignore[misc,assignment]
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -599,16 +604,16 @@ def import_attendance(
             if result.rows % PROGRESS_EVERY == 0 and run is not None:
                 _progress(run, bytes_read[0])
         errors.raise_if_any()
-        duplicates = stage.duplicates()
-        if duplicates:
+        merged = stage.merge()
+        if merged is None:
             raise ImportRefused(
                 [
                     _("Rows %(first)d and %(second)d: the same student, date and start time twice.")
                     % {"first": a, "second": b}
-                    for a, b in duplicates
+                    for a, b in stage.duplicates()
                 ]
             )
-        result.created, result.updated = stage.merge()
+        result.created, result.updated = merged
         _audit_import(
             by,
             ImportKind.ATTENDANCE,
@@ -689,27 +694,46 @@ class _Stage:
         )
         return [(int(a), int(b)) for a, b in self.cursor.fetchall()]
 
-    def merge(self) -> tuple[int, int]:
-        self.cursor.execute("SELECT COUNT(*) FROM attendance_stage")
-        total = int(self.cursor.fetchone()[0])
-        self.cursor.execute(
-            """SELECT COUNT(*) FROM attendance_stage s JOIN attendance_lesson l
-               ON l.student_id = s.student_id AND l.date = s.date
-              AND l.start_time = s.start_time"""
-        )
-        existing = int(self.cursor.fetchone()[0])
-        self.cursor.execute(
-            """INSERT INTO attendance_lesson (student_id, school_id, date, start_time, end_time,
-                   subject, scheduled_min, absent_min, absence_type)
+    _UPSERT = """INSERT INTO attendance_lesson (student_id, school_id, date, start_time,
+                   end_time, subject, scheduled_min, absent_min, absence_type)
                SELECT student_id, school_id, date, start_time, end_time, subject,
                    scheduled_min, absent_min, absence_type FROM attendance_stage WHERE true
                ON CONFLICT (student_id, date, start_time) DO UPDATE SET
                    school_id = EXCLUDED.school_id, end_time = EXCLUDED.end_time,
                    subject = EXCLUDED.subject, scheduled_min = EXCLUDED.scheduled_min,
                    absent_min = EXCLUDED.absent_min, absence_type = EXCLUDED.absence_type"""
-        )
+
+    def merge(self) -> tuple[int, int] | None:
+        """Upsert the staged rows; (added, updated), or None when the file repeats a lesson."""
+        self.flush()
+        if self.vendor == "postgresql":
+            # PostgreSQL refuses an upsert that meets the same key twice: that is the
+            # duplicate check, at no cost when there is none. (xmax = 0) marks new rows.
+            try:
+                with transaction.atomic():
+                    self.cursor.execute(
+                        f"""WITH upserted AS ({self._UPSERT} RETURNING (xmax = 0) AS added)
+                            SELECT COUNT(*) FILTER (WHERE added), COUNT(*) FROM upserted"""
+                    )
+                    added, total = self.cursor.fetchone()
+            except DatabaseError as error:
+                if not isinstance(error.__cause__, CardinalityViolation):
+                    raise
+                return None
+        else:
+            # SQLite would let the last of two equal rows win: look for repeats first.
+            if self.duplicates():
+                return None
+            self.cursor.execute(
+                """SELECT COUNT(*), SUM(CASE WHEN l.id IS NULL THEN 1 ELSE 0 END)
+                   FROM attendance_stage s LEFT JOIN attendance_lesson l
+                   ON l.student_id = s.student_id AND l.date = s.date
+                  AND l.start_time = s.start_time"""
+            )
+            total, added = self.cursor.fetchone()
+            self.cursor.execute(self._UPSERT)
         self.cursor.execute("DROP TABLE attendance_stage")
-        return total - existing, existing
+        return int(added or 0), int(total) - int(added or 0)
 
 
 # ---------------------------------------------------------------- bookkeeping

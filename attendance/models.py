@@ -27,8 +27,16 @@ class Lesson(models.Model):
     it. Late-arrival minutes count as invalid absence, and the lesson as a late arrival.
     """
 
-    student = models.ForeignKey("cases.Student", on_delete=models.CASCADE, related_name="lessons")
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    # No foreign-key constraints in the database for these two: checking them for every one of
+    # millions of imported rows was a third of the import's time (docs/PERFORMANCE.md). The
+    # importer resolves every student and school inside the same transaction, and Django
+    # still applies CASCADE and PROTECT when a student or school is deleted.
+    student = models.ForeignKey(
+        "cases.Student", on_delete=models.CASCADE, related_name="lessons", db_constraint=False
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     date = models.DateField()
     start_time = models.TimeField()
     end_time = models.TimeField()

@@ -18,21 +18,29 @@ from .models import AbsencePercentages, AbsenceType, Lesson, next_month
 
 # The sums every absence figure is made of, as SQL over attendance_lesson.
 _SUMS_SQL = """
-    SUM(scheduled_min),
-    SUM(CASE WHEN absence_type = 'valid' THEN absent_min ELSE 0 END),
-    SUM(CASE WHEN absence_type IN ('invalid', 'late') THEN absent_min ELSE 0 END),
-    SUM(CASE WHEN absence_type = 'late' THEN 1 ELSE 0 END),
-    COUNT(*)
+    SUM(scheduled_min) AS scheduled,
+    SUM(CASE WHEN absence_type = 'valid' THEN absent_min ELSE 0 END) AS valid,
+    SUM(CASE WHEN absence_type IN ('invalid', 'late') THEN absent_min ELSE 0 END) AS invalid,
+    SUM(CASE WHEN absence_type = 'late' THEN 1 ELSE 0 END) AS late,
+    COUNT(*) AS lessons
 """
 
-_ROLLUP_SQL = f"""
-INSERT INTO attendance_monthlyabsence
-    (student_id, month, scheduled_min, valid_min, invalid_min, late_count, lesson_count,
-     step, computed_at)
-SELECT student_id, %s, {_SUMS_SQL}, 0, %s
+# Two steps, because PostgreSQL plans INSERT … SELECT serially but may run the aggregate of a
+# CREATE TABLE … AS in parallel: the heavy part runs like a bare GROUP BY, and the upsert then
+# touches one row per student.
+_AGGREGATE_SQL = f"""
+CREATE TEMPORARY TABLE attendance_rollup_month AS
+SELECT student_id, {_SUMS_SQL}
 FROM attendance_lesson
 WHERE date >= %s AND date < %s
 GROUP BY student_id
+"""
+_ROLLUP_SQL = """
+INSERT INTO attendance_monthlyabsence
+    (student_id, month, scheduled_min, valid_min, invalid_min, late_count, lesson_count,
+     step, computed_at)
+SELECT student_id, %s, scheduled, valid, invalid, late, lessons, 0, %s
+FROM attendance_rollup_month WHERE true
 ON CONFLICT (student_id, month) DO UPDATE SET
     scheduled_min = EXCLUDED.scheduled_min,
     valid_min = EXCLUDED.valid_min,
@@ -74,8 +82,12 @@ def rollup_month(month: datetime.date) -> int:
     start = month_start(month)
     lock_absence_writes()
     with connection.cursor() as cursor:
-        cursor.execute(_ROLLUP_SQL, [start, timezone.now(), start, next_month(start)])
-        return cursor.rowcount
+        cursor.execute("DROP TABLE IF EXISTS attendance_rollup_month")
+        cursor.execute(_AGGREGATE_SQL, [start, next_month(start)])
+        cursor.execute(_ROLLUP_SQL, [start, timezone.now()])
+        written = cursor.rowcount
+        cursor.execute("DROP TABLE attendance_rollup_month")
+        return written
 
 
 @dataclass(frozen=True)

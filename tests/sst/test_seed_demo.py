@@ -294,3 +294,33 @@ def test_readme_lists_every_demo_user():
         "README demo users are out of date: replace the region with "
         "`.venv/bin/python manage.py seed_demo --readme`"
     )
+
+
+# ---------------------------------------------------------------- the school's steps
+
+
+@pytest.mark.django_db
+def test_school_steps_are_seeded_once_and_fill_the_eht_agenda(fast_passwords, client):
+    from django.urls import reverse
+
+    from cases.models import SchoolSocialMapping
+
+    output = _seed(240, attendance=True)
+    first = demo.steps_counts()
+    assert "School steps:" in output
+    assert first.checklists >= 1 and first.reported >= 1
+    assert first.decisions >= 1 and first.mappings >= 2 and first.escalations >= 1
+    assert first.meetings >= 1 and first.offered_times >= 2 and first.health_talks >= 1
+    _seed(240, attendance=True)
+    assert demo.steps_counts() == first
+
+    approved = SchoolSocialMapping.objects.get(
+        approval="approved", case__student__school__unit_code="99900011"
+    )
+    client.force_login(User.objects.get(username="rektor.ekbacken"))
+    response = client.get(reverse("cases:eht_agenda", args=["99900011"]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert approved.case.student.last_name in page
+    assert approved.school_situation in page
+    assert "agenda-student" in page

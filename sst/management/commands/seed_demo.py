@@ -95,6 +95,10 @@ class Command(BaseCommand):
             with _quiet(options["verbosity"] < 2, "sst.audit", "celery", "kombu"):
                 attendance = demo.seed_attendance(total, max_days=options["attendance_days"])
             self._report_attendance(attendance)
+            if attendance.days:
+                with _quiet(options["verbosity"] < 2, "sst.audit", "celery", "kombu"):
+                    steps = demo.seed_school_steps()
+                self._report_steps(steps)
         self.stdout.write(
             f"Password for every demo user: {demo.DEMO_PASSWORD}. "
             "Administrators' codes: manage.py demo_totp USERNAME. See README.md."
@@ -123,3 +127,14 @@ class Command(BaseCommand):
                 f"The term so far has {result.shortened_from} school days; only the last "
                 f"{result.days} were generated (--attendance-days)."
             )
+
+    def _report_steps(self, steps: demo.StepsResult) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"School steps: {steps.cases} cases, {steps.checklists} mentor checklists "
+                f"({steps.reported} reported to the EHT), {steps.meetings} EHT meetings, "
+                f"{steps.decisions} EHT decisions, {steps.mappings} school-social mappings, "
+                f"{steps.offered_times} offered times, {steps.health_talks} health talks, "
+                f"{steps.notes} notes, {steps.escalations} step-4 reports."
+            )
+        )
