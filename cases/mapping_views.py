@@ -335,28 +335,29 @@ def offered_time_mark(request: HttpRequest, time_id: str) -> HttpResponse:
 # ---------------------------------------------------------------- lighter records
 
 
-@access.staff_view
-@require_http_methods(["GET", "POST"])
-def pedagogical_mapping_create(request: HttpRequest, public_id: str) -> HttpResponse:
-    """The special educator records a short pedagogical mapping."""
+def _light_record_form(
+    request: HttpRequest,
+    public_id: str,
+    *,
+    role: str,
+    form_class: Any,
+    date_field: str,
+    save: Any,
+    saved: str,
+    title: str,
+    intro: str,
+) -> HttpResponse:
+    """A lighter record on the case, written by one profession (see the two views below)."""
     student, roles = mapping.student_for_school_social_work(request.user, public_id)
-    access.require_role_at_school(request.user, {Role.SPECIAL_EDUCATOR}, student.school_id)
-    form = PedagogicalMappingForm(
-        request.POST or None, initial={"conducted_on": timezone.localdate()}
-    )
+    access.require_role_at_school(request.user, {role}, student.school_id)
+    form = form_class(request.POST or None, initial={date_field: timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            mapping.pedagogical_mapping_add(
-                student=student,
-                conducted_on=form.cleaned_data["conducted_on"],
-                findings=form.cleaned_data["findings"],
-                adjustments=form.cleaned_data["adjustments"],
-                by=request.user,  # type: ignore[arg-type]
-            )
+            save(student=student, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("The pedagogical mapping was saved."))
+            messages.success(request, saved)
             return HttpResponseRedirect(_overview(student))
     _audit_read(
         request, object_type="student", object_id=student.public_id, student=student, roles=roles
@@ -364,15 +365,27 @@ def pedagogical_mapping_create(request: HttpRequest, public_id: str) -> HttpResp
     return render(
         request,
         "cases/mapping/record_form.html",
-        {
-            "student": student,
-            "form": form,
-            "title": _("Pedagogical mapping"),
-            "intro": _(
-                "A short mapping of how the student manages school work, and the adjustments "
-                "you propose. Everyone who works with the student's case can read it."
-            ),
-        },
+        {"student": student, "form": form, "title": title, "intro": intro},
+    )
+
+
+@access.staff_view
+@require_http_methods(["GET", "POST"])
+def pedagogical_mapping_create(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The special educator records a short pedagogical mapping."""
+    return _light_record_form(
+        request,
+        public_id,
+        role=Role.SPECIAL_EDUCATOR,
+        form_class=PedagogicalMappingForm,
+        date_field="conducted_on",
+        save=mapping.pedagogical_mapping_add,
+        saved=_("The pedagogical mapping was saved."),
+        title=_("Pedagogical mapping"),
+        intro=_(
+            "A short mapping of how the student manages school work, and the adjustments "
+            "you propose. Everyone who works with the student's case can read it."
+        ),
     )
 
 
@@ -380,37 +393,19 @@ def pedagogical_mapping_create(request: HttpRequest, public_id: str) -> HttpResp
 @require_http_methods(["GET", "POST"])
 def health_talk_create(request: HttpRequest, public_id: str) -> HttpResponse:
     """The school nurse records a health talk; the note is for school nurses only."""
-    student, roles = mapping.student_for_school_social_work(request.user, public_id)
-    access.require_role_at_school(request.user, {Role.SCHOOL_NURSE}, student.school_id)
-    form = HealthTalkForm(request.POST or None, initial={"held_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            mapping.health_talk_add(
-                student=student,
-                held_on=form.cleaned_data["held_on"],
-                note=form.cleaned_data["note"],
-                by=request.user,  # type: ignore[arg-type]
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The health talk was saved."))
-            return HttpResponseRedirect(_overview(student))
-    _audit_read(
-        request, object_type="student", object_id=student.public_id, student=student, roles=roles
-    )
-    return render(
+    return _light_record_form(
         request,
-        "cases/mapping/record_form.html",
-        {
-            "student": student,
-            "form": form,
-            "title": _("Health talk"),
-            "intro": _(
-                "Others who work with the student's case see that a health talk was held and "
-                "when. The note is read by school nurses only."
-            ),
-        },
+        public_id,
+        role=Role.SCHOOL_NURSE,
+        form_class=HealthTalkForm,
+        date_field="held_on",
+        save=mapping.health_talk_add,
+        saved=_("The health talk was saved."),
+        title=_("Health talk"),
+        intro=_(
+            "Others who work with the student's case see that a health talk was held and "
+            "when. The note is read by school nurses only."
+        ),
     )
 
 
