@@ -7,9 +7,16 @@ class AttendanceConfig(AppConfig):
     verbose_name = _("Attendance")
 
     def ready(self) -> None:
+        from django.db.models.signals import pre_delete
+
+        from cases.models import Student
         from sst import desk
 
-        from . import views
+        from . import locks, views
+
+        pre_delete.connect(
+            locks.lock_student_register, sender=Student, dispatch_uid="attendance-students"
+        )
 
         desk.register(order=10, panel=views.alerts_panel)
         desk.register(order=20, panel=views.mentor_panel)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,13 +41,13 @@ from sst import audit, crypto
 from sst import personnummer as pnr
 from sst.models import District, MentorGroup, Municipality, Role, RoleMembership, School, User
 
+from .locks import hold_student_register
 from .models import AbsenceType, ImportKind, ImportRun, ImportStatus
 
 logger = logging.getLogger(__name__)
 
 MAX_ERRORS = 200
 BATCH = 20_000
-PROGRESS_EVERY = 50_000
 
 
 class ImportRefused(Exception):
@@ -116,55 +118,134 @@ class _Decoder:
 
 
 MAX_LINE_BYTES = 64 * 1024
+BLOCK_BYTES = 1 << 20
 
 
-def _bounded_lines(stream: IO[bytes]) -> Iterator[bytes]:
-    """Lines of at most MAX_LINE_BYTES: a file without line breaks never fills memory."""
-    line_no = 0
-    while True:
-        raw = stream.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        line_no += 1
-        if len(raw) > MAX_LINE_BYTES:
-            if b"\x00" in raw:
-                raise ImportRefused([_("The file is not a text file (it contains binary data).")])
+def _raw_blocks(stream: IO[bytes], on_bytes: Any = None) -> Iterator[tuple[int, bytes]]:
+    """(number of its first line, whole lines) in blocks of about BLOCK_BYTES.
+
+    Memory stays bounded: a line longer than MAX_LINE_BYTES (its line break included) is
+    refused as soon as it is seen, and binary data (a NUL byte) at once.
+    """
+    rest = b""
+    line_no = 1
+    while chunk := stream.read(BLOCK_BYTES):
+        if on_bytes is not None:
+            on_bytes(len(chunk))
+        if b"\x00" in chunk:
+            raise ImportRefused([_("The file is not a text file (it contains binary data).")])
+        data = rest + chunk if rest else chunk
+        cut = data.rfind(b"\n") + 1
+        block, rest = data[:cut], data[cut:]
+        if block:
+            lines = block.count(b"\n")
+            if len(block) > MAX_LINE_BYTES and max(map(len, block.split(b"\n"))) >= MAX_LINE_BYTES:
+                _refuse_long_line(block, line_no)
+            yield line_no, block
+            line_no += lines
+        if len(rest) > MAX_LINE_BYTES:
+            _refuse_long_line(rest, line_no)
+    if rest:
+        yield line_no, rest
+
+
+def _refuse_long_line(block: bytes, line_no: int) -> None:
+    for offset, line in enumerate(block.split(b"\n")):
+        if len(line) >= MAX_LINE_BYTES:
             raise ImportRefused(
                 [
                     _("Row %(row)d is longer than 64 kB: this is not a register export.")
-                    % {"row": line_no}
+                    % {"row": line_no + offset}
                 ]
             )
-        yield raw
+
+
+class _Unterminated(str):
+    """The file's last line when no line break ends it."""
 
 
 def _lines(stream: IO[bytes], on_bytes: Any = None) -> Iterator[str]:
+    """The file's lines as text, without their line breaks (a final empty line is dropped).
+
+    A block that decodes as UTF-8 in one go is split at once; otherwise its lines go through
+    ``_Decoder`` one by one, which settles the encoding and names the row of a mix.
+    """
     decoder = _Decoder()
     first = True
-    for line_no, raw in enumerate(_bounded_lines(stream), 1):
-        if on_bytes is not None:
-            on_bytes(len(raw))
+    for line_no, block in _raw_blocks(stream, on_bytes):
         if first:
             first = False
-            if raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
+            if block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]
                 decoder.encoding = "utf-8"
-        yield decoder.decode(raw, line_no)
+        if not block.endswith(b"\n"):  # the last line, without a line break
+            yield _Unterminated(decoder.decode(block, line_no))
+            continue
+        block = block[:-1]
+        if decoder.encoding != "cp1252":
+            try:
+                text = block.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                if decoder.encoding is None and not block.isascii():
+                    decoder.encoding = "utf-8"
+                yield from text.split("\n")
+                continue
+        for offset, raw in enumerate(block.split(b"\n")):
+            yield decoder.decode(raw, line_no + offset)
 
 
-def read_rows(
-    stream: IO[bytes],
-    required: list[str],
-    optional: list[str] = (),
-    on_bytes: Any = None,  # type: ignore[assignment]
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (row number, {column: value}) for each data row; refuse a bad header at once."""
-    reader = csv.reader(_lines(stream, on_bytes), delimiter=";")
+class _BrokenQuoting(ImportRefused):
+    pass
+
+
+def _records(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
+    """(row number, values) for every record, blank ones included, as ``csv.reader`` reads
+    them with ``;`` — which the few lines with quotes or stray carriage returns go through.
+
+    The row number is the file line the record ends on, as ``csv.reader.line_num`` counts.
+    """
+    line_no = 0
+    for line in lines:
+        line_no += 1
+        if '"' not in line:
+            if "\r" not in line:
+                yield line_no, line.split(";")
+                continue
+            if line.find("\r") == len(line) - 1:
+                yield line_no, line[:-1].split(";")
+                continue
+        # csv.reader reads only as many lines as the record needs.
+        reader = csv.reader(
+            (
+                more if more.__class__ is _Unterminated else more + "\n"
+                for more in itertools.chain([line], lines)
+            ),
+            delimiter=";",
+        )
+        try:
+            values = next(reader)
+        except csv.Error:
+            raise _BrokenQuoting(
+                [
+                    _("Row %(row)d could not be read (broken quoting).")
+                    % {"row": line_no + reader.line_num - 1}
+                ]
+            ) from None
+        line_no += reader.line_num - 1
+        yield line_no, values
+
+
+def _header(
+    records: Iterator[tuple[int, list[str]]], required: list[str], optional: list[str]
+) -> list[str]:
+    """The header's column names (lower case); a bad header is refused at once."""
     try:
-        header = next(reader)
+        _line, header = next(records)
     except StopIteration:
         raise ImportRefused([_("The file is empty.")]) from None
-    except csv.Error:
+    except _BrokenQuoting:
         raise ImportRefused([_("The first row could not be read as a header.")]) from None
     names = [name.strip().lower() for name in header]
     missing = [name for name in required if name not in names]
@@ -178,31 +259,37 @@ def read_rows(
     duplicates = sorted({n for n in names if n and names.count(n) > 1})
     if duplicates:
         raise ImportRefused([_("Columns repeated: %(cols)s.") % {"cols": ", ".join(duplicates)}])
+    return names
+
+
+def _width_error(values: list[str], width: int) -> str:
+    return _("has %(got)d columns, the header has %(want)d") % {"got": len(values), "want": width}
+
+
+def _is_blank(values: list[str]) -> bool:
+    return all(not v.strip() for v in values)
+
+
+def read_rows(
+    stream: IO[bytes],
+    required: list[str],
+    optional: list[str] = (),
+    on_bytes: Any = None,  # type: ignore[assignment]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (row number, {column: value}) for each data row; refuse a bad header at once."""
+    records = _records(_lines(stream, on_bytes))
+    names = _header(records, required, list(optional))
     wanted = [(names.index(name), name) for name in [*required, *optional] if name in names]
     width = len(names)
     rows_seen = 0
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error:
-            raise ImportRefused(
-                [_("Row %(row)d could not be read (broken quoting).") % {"row": reader.line_num}]
-            ) from None
-        if not values or all(not v.strip() for v in values):
+    for line_no, values in records:
+        if _is_blank(values):
             continue
         rows_seen += 1
         if len(values) != width:
-            yield (
-                reader.line_num,
-                {
-                    "__error__": _("has %(got)d columns, the header has %(want)d")
-                    % {"got": len(values), "want": width}
-                },
-            )
+            yield line_no, {"__error__": _width_error(values, width)}
             continue
-        yield reader.line_num, {name: values[index].strip() for index, name in wanted}
+        yield line_no, {name: values[index].strip() for index, name in wanted}
     if rows_seen == 0:
         raise ImportRefused([_("The file has a header but no rows.")])
 
@@ -487,19 +574,31 @@ _STAGE_COLUMNS = (
 )
 
 
-class _Cache(dict[str, Any]):
-    """Memoise a parser over the few distinct values a column has (dates, times)."""
+class _Problem:
+    """What is wrong with a value: the message for its row."""
 
-    def __init__(self, parse: Any) -> None:
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class _Memo(dict[Any, Any]):
+    """A check memoised over the few distinct values a column has (students, dates, times).
+
+    A file of millions of lessons has a few thousand distinct values per column: each is
+    checked once. Past LIMIT distinct values (a hostile file) it keeps checking, uncached.
+    """
+
+    LIMIT = 200_000
+
+    def __init__(self, check: Any) -> None:
         super().__init__()
-        self.parse = parse
+        self.check = check
 
-    def __missing__(self, key: str) -> Any:
-        try:
-            value = self.parse(key)
-        except ValueError:
-            value = None
-        if len(self) < 100_000:
+    def __missing__(self, key: Any) -> Any:
+        value = self.check(key)
+        if len(self) < self.LIMIT:
             self[key] = value
         return value
 
@@ -511,6 +610,71 @@ def _parse_time(text: str) -> datetime.time:
     return datetime.time(int(hours), int(minutes))
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class _LessonChecks:
+    """Each column's check, on raw (unstripped) values; a valid value comes back as its text
+    for the stage table (PostgreSQL's COPY text format), a wrong one as a ``_Problem``."""
+
+    def __init__(self, school_scope: School | None) -> None:
+        self.scope = school_scope
+        self.schools = {s.unit_code: s.pk for s in School.objects.all()}
+        self.known: dict[str, int] | None = None  # every student's lookup hash → id, read once
+        self.months: set[datetime.date] = set()
+
+    def student(self, raw: str) -> str | _Problem:
+        if self.known is None:
+            self.known = _student_ids()
+        found = _student_id(raw.strip(), self.known)
+        return _Problem(found) if isinstance(found, str) else str(found)
+
+    def school(self, raw: str) -> str | _Problem:
+        school_id = self.schools.get(raw.strip())
+        if school_id is None:
+            return _Problem(_("unknown school unit code"))
+        if self.scope is not None and school_id != self.scope.pk:
+            return _Problem(_("the row belongs to another school than yours"))
+        return str(school_id)
+
+    def date(self, raw: str) -> str | _Problem:
+        try:
+            day = datetime.date.fromisoformat(raw.strip())
+        except ValueError:
+            return _Problem(_("the date must be YYYY-MM-DD"))
+        self.months.add(day.replace(day=1))
+        return day.isoformat()
+
+    def times(self, raw: tuple[str, str]) -> str | _Problem:
+        try:
+            start, end = _parse_time(raw[0].strip()), _parse_time(raw[1].strip())
+        except ValueError:
+            return _Problem(_("times must be HH:MM"))
+        if end <= start:
+            return _Problem(_("the lesson ends before it starts"))
+        return f"{start.isoformat()}\t{end.isoformat()}"
+
+    def minutes(self, raw: tuple[str, str, str]) -> str | _Problem:
+        try:
+            scheduled, absent = int(raw[0].strip()), int(raw[1].strip())
+        except ValueError:
+            return _Problem(_("minutes must be whole numbers"))
+        if not 0 < scheduled <= 1440:
+            return _Problem(_("scheduled minutes must be above 0"))
+        if not 0 <= absent <= scheduled:
+            return _Problem(_("absent minutes must be between 0 and the scheduled minutes"))
+        kind = _TYPES.get(raw[2].strip().lower())
+        if kind is None:
+            return _Problem(_("absence type must be empty, giltig, ogiltig or sen"))
+        if kind == AbsenceType.PRESENT and absent:
+            return _Problem(_("absent minutes without an absence type"))
+        return f"{scheduled}\t{absent}\t{kind.value}"
+
+    @staticmethod
+    def subject(raw: str) -> str:
+        return raw.strip()[:80].translate(_COPY_ESCAPES)
+
+
 def import_attendance(
     stream: IO[bytes],
     *,
@@ -518,91 +682,73 @@ def import_attendance(
     school_scope: School | None = None,
     run: ImportRun | None = None,
 ) -> ImportResult:
-    """Lessons upserted on (student, date, start time); re-importing never double-counts."""
+    """Lessons upserted on (student, date, start time); re-importing never double-counts.
+
+    The loop is the import's hot path (millions of rows): each value is looked up in a memo
+    of its column's checks, and a valid row becomes one line of the stage's COPY text.
+    """
     result, errors = ImportResult(), _Errors()
     bytes_read = [0]
 
     def on_bytes(count: int) -> None:
         bytes_read[0] += count
+        if run is not None:
+            _progress(run, bytes_read[0])
 
-    dates = _Cache(datetime.date.fromisoformat)
-    times = _Cache(_parse_time)
-    schools = {s.unit_code: s.pk for s in School.objects.all()}
-    students: dict[str, int | str] = {}
-    known: dict[str, int] | None = None  # every student's lookup hash → id, read once
-    vendor = connection.vendor
+    checks = _LessonChecks(school_scope)
+    students, schools, dates = _Memo(checks.student), _Memo(checks.school), _Memo(checks.date)
+    times, minutes, subjects = _Memo(checks.times), _Memo(checks.minutes), _Memo(checks.subject)
     with transaction.atomic():
-        stage = _Stage(vendor)
-        for row_no, row in read_rows(stream, ATTENDANCE_COLUMNS, on_bytes=on_bytes):
-            result.rows += 1
-            if "__error__" in row:
-                errors.add(row_no, row["__error__"])
+        hold_student_register()
+        records = _records(_lines(stream, on_bytes))
+        names = _header(records, ATTENDANCE_COLUMNS, [])
+        width = len(names)
+        i_pnr, i_school, i_date, i_start, i_end, i_subject, i_scheduled, i_absent, i_type = (
+            names.index(column) for column in ATTENDANCE_COLUMNS
+        )
+        stage = _Stage(connection.vendor)
+        lines, batch = stage.lines, BATCH
+        rows = 0
+        for row_no, v in records:
+            if len(v) != width:
+                if not _is_blank(v):
+                    rows += 1
+                    errors.add(row_no, _width_error(v, width))
                 continue
-            raw_pnr = row["personnummer"]
-            student_id = students.get(raw_pnr)
-            if student_id is None:
-                if known is None:
-                    known = _student_ids()
-                student_id = _student_id(raw_pnr, known)
-                students[raw_pnr] = student_id
-            if isinstance(student_id, str):
-                errors.add(row_no, student_id)
-                continue
-            school_id = schools.get(row["skolenhetskod"])
-            if school_id is None:
-                errors.add(row_no, _("unknown school unit code"))
-                continue
-            if school_scope is not None and school_id != school_scope.pk:
-                errors.add(row_no, _("the row belongs to another school than yours"))
-                continue
-            day = dates[row["datum"]]
-            if day is None:
-                errors.add(row_no, _("the date must be YYYY-MM-DD"))
-                continue
-            start, end = times[row["starttid"]], times[row["sluttid"]]
-            if start is None or end is None:
-                errors.add(row_no, _("times must be HH:MM"))
-                continue
-            if end <= start:
-                errors.add(row_no, _("the lesson ends before it starts"))
-                continue
-            try:
-                scheduled, absent = int(row["schemalagd_min"]), int(row["franvaro_min"])
-            except ValueError:
-                errors.add(row_no, _("minutes must be whole numbers"))
-                continue
-            if not 0 < scheduled <= 1440:
-                errors.add(row_no, _("scheduled minutes must be above 0"))
-                continue
-            if not 0 <= absent <= scheduled:
-                errors.add(row_no, _("absent minutes must be between 0 and the scheduled minutes"))
-                continue
-            kind = _TYPES.get(row["franvarotyp"].lower())
-            if kind is None:
-                errors.add(row_no, _("absence type must be empty, giltig, ogiltig or sen"))
-                continue
-            if kind == AbsenceType.PRESENT and absent:
-                errors.add(row_no, _("absent minutes without an absence type"))
+            student = students[v[i_pnr]]
+            school = schools[v[i_school]]
+            day = dates[v[i_date]]
+            period = times[v[i_start], v[i_end]]
+            amounts = minutes[v[i_scheduled], v[i_absent], v[i_type]]
+            rows += 1
+            if (
+                student.__class__ is _Problem
+                or school.__class__ is _Problem
+                or day.__class__ is _Problem
+                or period.__class__ is _Problem
+                or amounts.__class__ is _Problem
+            ):
+                if student.__class__ is _Problem and _is_blank(v):
+                    rows -= 1  # a row of separators only is skipped, like an empty line
+                    continue
+                problem = next(
+                    value
+                    for value in (student, school, day, period, amounts)
+                    if value.__class__ is _Problem
+                )
+                errors.add(row_no, problem.message)
                 continue
             if errors.count:
-                continue
-            result.months.add(day.replace(day=1))
-            stage.add(
-                (
-                    row_no,
-                    student_id,
-                    school_id,
-                    day,
-                    start,
-                    end,
-                    row["amne"][:80],
-                    scheduled,
-                    absent,
-                    kind.value,
-                )
+                continue  # keep validating, stop writing
+            lines.append(
+                f"{row_no}\t{student}\t{school}\t{day}\t{period}\t{subjects[v[i_subject]]}"
+                f"\t{amounts}\n"
             )
-            if result.rows % PROGRESS_EVERY == 0 and run is not None:
-                _progress(run, bytes_read[0])
+            if len(lines) >= batch:
+                stage.flush()
+        if rows == 0:
+            raise ImportRefused([_("The file has a header but no rows.")])
+        result.rows = rows
         errors.raise_if_any()
         merged = stage.merge()
         if merged is None:
@@ -614,12 +760,13 @@ def import_attendance(
                 ]
             )
         result.created, result.updated = merged
+        result.months = checks.months
         _audit_import(
             by,
             ImportKind.ATTENDANCE,
             result,
             run,
-            detail={"students": sum(1 for v in students.values() if isinstance(v, int))},
+            detail={"students": len({v for v in students.values() if v.__class__ is str})},
         )
     return result
 
@@ -644,12 +791,28 @@ def _student_id(raw: str, known: dict[str, int] | None = None) -> int | str:
     return found if found is not None else _("no student with this personal identity number")
 
 
+def _from_copy_text(line: str) -> list[str]:
+    """A stage line's values (for SQLite, which has no COPY)."""
+    values = line[:-1].split("\t")
+    subject = values[6]
+    if "\\" in subject:
+        subject = re.sub(r"\\(.)", lambda m: _COPY_UNESCAPES.get(m[1], m[1]), subject)
+    values[6] = subject
+    return values
+
+
+_COPY_UNESCAPES = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
+
+
 class _Stage:
-    """Rows go to a temporary table (COPY on PostgreSQL), then one upsert into lessons."""
+    """Rows go to a temporary table (COPY on PostgreSQL), then one upsert into lessons.
+
+    ``lines`` holds rows in COPY's text format (tab-separated, the subject escaped).
+    """
 
     def __init__(self, vendor: str) -> None:
         self.vendor = vendor
-        self.buffer: list[tuple[Any, ...]] = []
+        self.lines: list[str] = []
         self.cursor = connection.cursor()
         self.cursor.execute("DROP TABLE IF EXISTS attendance_stage")
         temp = "TEMPORARY" if vendor in {"postgresql", "sqlite"} else ""
@@ -660,30 +823,21 @@ class _Stage:
                 absent_min integer, absence_type varchar(8))"""
         )
 
-    def add(self, row: tuple[Any, ...]) -> None:
-        self.buffer.append(row)
-        if len(self.buffer) >= BATCH:
-            self.flush()
-
     def flush(self) -> None:
-        if not self.buffer:
+        if not self.lines:
             return
         if self.vendor == "postgresql":
             raw = self.cursor.cursor  # psycopg 3 cursor
             with raw.copy(
                 f"COPY attendance_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
             ) as copy:
-                for row in self.buffer:
-                    copy.write_row(row)
+                copy.write("".join(self.lines))
         else:
             self.cursor.executemany(
                 f"INSERT INTO attendance_stage VALUES ({', '.join(['%s'] * len(_STAGE_COLUMNS))})",
-                [
-                    (*r[:3], r[3].isoformat(), r[4].isoformat(), r[5].isoformat(), *r[6:])
-                    for r in self.buffer
-                ],
+                [_from_copy_text(line) for line in self.lines],
             )
-        self.buffer.clear()
+        self.lines.clear()
 
     def duplicates(self) -> list[tuple[int, int]]:
         self.flush()

@@ -30,12 +30,19 @@ class Lesson(models.Model):
     # No foreign-key constraints in the database for these two: checking them for every one of
     # millions of imported rows was a third of the import's time (docs/PERFORMANCE.md). The
     # importer resolves every student and school inside the same transaction, and Django
-    # still applies CASCADE and PROTECT when a student or school is deleted.
+    # still applies CASCADE and PROTECT when a student or school is deleted (a student's
+    # deletion waits for running imports and rollups: ``attendance.locks``). No index of
+    # their own either: the natural key's index starts with the student, and nothing reads
+    # lessons by school; each index costs every imported row.
     student = models.ForeignKey(
-        "cases.Student", on_delete=models.CASCADE, related_name="lessons", db_constraint=False
+        "cases.Student",
+        on_delete=models.CASCADE,
+        related_name="lessons",
+        db_constraint=False,
+        db_index=False,
     )
     school = models.ForeignKey(
-        School, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        School, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
     date = models.DateField()
     start_time = models.TimeField()
@@ -102,8 +109,14 @@ class MonthlyAbsence(AbsencePercentages, models.Model):
     the staircase step the policy gives this month (0 below the first threshold).
     """
 
+    # Like the lessons it is computed from: no foreign-key check per row (it was a fifth of the
+    # rollup's time) and no index besides the (student, month) key, which starts with it.
     student = models.ForeignKey(
-        "cases.Student", on_delete=models.CASCADE, related_name="monthly_absence"
+        "cases.Student",
+        on_delete=models.CASCADE,
+        related_name="monthly_absence",
+        db_constraint=False,
+        db_index=False,
     )
     month = models.DateField(help_text=_("The first day of the month."))
     scheduled_min = models.PositiveIntegerField(default=0)

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, When
 from django.utils import timezone
 
+from .locks import hold_student_register, lock_absence_writes
 from .models import AbsencePercentages, AbsenceType, Lesson, next_month
 
 # The sums every absence figure is made of, as SQL over attendance_lesson.
@@ -27,7 +28,8 @@ _SUMS_SQL = """
 
 # Two steps, because PostgreSQL plans INSERT … SELECT serially but may run the aggregate of a
 # CREATE TABLE … AS in parallel: the heavy part runs like a bare GROUP BY, and the upsert then
-# touches one row per student.
+# touches one row per student — and only rows whose figures changed, so the nightly re-run of
+# a month writes (and leaves dead rows) only where new lessons arrived.
 _AGGREGATE_SQL = f"""
 CREATE TEMPORARY TABLE attendance_rollup_month AS
 SELECT student_id, {_SUMS_SQL}
@@ -48,21 +50,12 @@ ON CONFLICT (student_id, month) DO UPDATE SET
     late_count = EXCLUDED.late_count,
     lesson_count = EXCLUDED.lesson_count,
     computed_at = EXCLUDED.computed_at
+WHERE attendance_monthlyabsence.scheduled_min <> EXCLUDED.scheduled_min
+   OR attendance_monthlyabsence.valid_min <> EXCLUDED.valid_min
+   OR attendance_monthlyabsence.invalid_min <> EXCLUDED.invalid_min
+   OR attendance_monthlyabsence.late_count <> EXCLUDED.late_count
+   OR attendance_monthlyabsence.lesson_count <> EXCLUDED.lesson_count
 """
-
-
-# Rollups and staircase evaluations write the same monthly rows (the rollup's upsert, the
-# step UPDATE) and alerts, each in its own row order; two at once could deadlock. They take
-# this transaction-level lock first, so they run one after the other (PostgreSQL; SQLite
-# serialises writers anyway).
-ABSENCE_WRITE_LOCK = 7_301_001
-
-
-def lock_absence_writes() -> None:
-    """Wait for any other rollup or evaluation; held until the current transaction ends."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ABSENCE_WRITE_LOCK])
 
 
 def month_start(value: str | datetime.date) -> datetime.date:
@@ -75,19 +68,23 @@ def month_start(value: str | datetime.date) -> datetime.date:
 
 @transaction.atomic
 def rollup_month(month: datetime.date) -> int:
-    """Recompute every student's row for ``month``; returns the number of rows written.
+    """Recompute every student's row for ``month``; returns the number of students with
+    lessons that month (their rows are written where the figures changed; ``computed_at``
+    says when a row's figures last changed).
 
     Idempotent and safe to run concurrently: the upsert is keyed by (student, month).
     """
     start = month_start(month)
     lock_absence_writes()
+    hold_student_register()
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS attendance_rollup_month")
         cursor.execute(_AGGREGATE_SQL, [start, next_month(start)])
+        cursor.execute("SELECT COUNT(*) FROM attendance_rollup_month")
+        students = int(cursor.fetchone()[0])
         cursor.execute(_ROLLUP_SQL, [start, timezone.now()])
-        written = cursor.rowcount
         cursor.execute("DROP TABLE attendance_rollup_month")
-        return written
+        return students
 
 
 @dataclass(frozen=True)

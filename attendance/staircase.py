@@ -18,6 +18,7 @@ from django.db.models import Min, Q
 from sst import access
 from sst.models import Municipality, Role, RoleMembership
 
+from .locks import lock_absence_writes
 from .models import (
     Alert,
     AlertRecipient,
@@ -28,7 +29,7 @@ from .models import (
     next_month,
     percent,
 )
-from .rollup import lock_absence_writes, month_start, term_of
+from .rollup import month_start, term_of
 
 EHT_ROLES = tuple(sorted(access.EHT_ROLES))
 
@@ -76,19 +77,24 @@ def _rows(sql: str, params: list[object]) -> list[tuple[object, ...]]:
 
 
 def set_steps(policy: StaircasePolicy, month: datetime.date) -> None:
-    """Step per student for the month: ≥ step 2, ≥ step 3, > step 4 (minutes-exact)."""
+    """Step per student for the month: ≥ step 2, ≥ step 3, > step 4 (minutes-exact).
+
+    Only rows whose step changes are written (a nightly re-evaluation rewrites a few rows,
+    not every student's)."""
+    step = """CASE
+        WHEN (valid_min + invalid_min) * 100 > %s * scheduled_min THEN 4
+        WHEN (valid_min + invalid_min) * 100 >= %s * scheduled_min THEN 3
+        WHEN (valid_min + invalid_min) * 100 >= %s * scheduled_min THEN 2
+        ELSE 0 END"""
+    thresholds = [policy.step4_pct, policy.step3_pct, policy.step2_pct]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE attendance_monthlyabsence SET step = CASE
-                WHEN (valid_min + invalid_min) * 100 > %s * scheduled_min THEN 4
-                WHEN (valid_min + invalid_min) * 100 >= %s * scheduled_min THEN 3
-                WHEN (valid_min + invalid_min) * 100 >= %s * scheduled_min THEN 2
-                ELSE 0 END
-            WHERE month = %s AND scheduled_min > 0
+            UPDATE attendance_monthlyabsence SET step = {step}
+            WHERE month = %s AND scheduled_min > 0 AND step <> {step}
               AND student_id IN ({_STUDENTS_OF_MUNICIPALITY})
             """,
-            [policy.step4_pct, policy.step3_pct, policy.step2_pct, month, policy.municipality_id],
+            [*thresholds, month, *thresholds, policy.municipality_id],
         )
 
 

@@ -9,10 +9,11 @@ other's rows.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -331,5 +332,91 @@ def test_read_rows_yields_or_refuses_only(english):
                 assert isinstance(row, dict)
         except importers.ImportRefused as refused:
             assert refused.errors
+
+    check()
+
+
+# ---------------------------------------------------------------- the fast reader
+
+
+def _reference_records(data: bytes) -> list[tuple[int, list[str]]]:
+    """The file read the plain way: line by line, each decoded on its own, through one
+    ``csv.reader`` — what the block reader in ``importers._lines``/``_records`` must equal."""
+    decoder = importers._Decoder()
+
+    def lines() -> Iterator[str]:
+        for line_no, raw in enumerate(io.BytesIO(data).readlines(), 1):
+            if len(raw) > importers.MAX_LINE_BYTES:
+                raise importers.ImportRefused([f"long {line_no}"])
+            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw, decoder.encoding = raw[3:], "utf-8"
+            yield decoder.decode(raw, line_no)
+
+    reader = csv.reader(lines(), delimiter=";")
+    records = []
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return records
+        except csv.Error:
+            raise importers.ImportRefused([f"quoting {reader.line_num}"]) from None
+        records.append((reader.line_num, values or [""]))
+
+
+def _fast_records(data: bytes) -> list[tuple[int, list[str]]]:
+    try:
+        records = importers._records(importers._lines(io.BytesIO(data)))
+        return [(row, values or [""]) for row, values in records]  # [] and [""]: both blank
+    except importers.ImportRefused as refused:
+        message = refused.errors[0]
+        row = re.search(r"\d+", message)
+        if "longer than 64 kB" in message:
+            raise importers.ImportRefused([f"long {row[0]}"]) from None  # type: ignore[index]
+        if "broken quoting" in message:
+            raise importers.ImportRefused([f"quoting {row[0]}"]) from None  # type: ignore[index]
+        raise
+
+
+def _outcome(read: Callable[[bytes], Any], data: bytes) -> tuple[str, Any]:
+    try:
+        return "read", read(data)
+    except importers.ImportRefused as refused:
+        return "refused", refused.errors[0]
+
+
+def _long_line_refusal(outcome: tuple[str, Any]) -> bool:
+    return outcome[0] == "refused" and outcome[1].startswith("long ")
+
+
+# Text that stresses the reader: separators, quotes, both line breaks, non-ASCII letters.
+READER_TEXT = st.text(alphabet='ab;"\r\n åÅ\u20ac', max_size=300)
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])
+def test_the_block_reader_reads_like_csv_reader_line_by_line(english, monkeypatch, block):
+    """Same records, row numbers and refusals as the plain reader, whatever the block size
+    (tiny blocks cut lines, characters and quoted fields at every possible place)."""
+    monkeypatch.setattr(importers, "BLOCK_BYTES", block)
+    monkeypatch.setattr(importers, "MAX_LINE_BYTES", 40)
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        text=READER_TEXT,
+        encoding=st.sampled_from(["utf-8", "cp1252", "utf-8-sig", "mixed"]),
+    )
+    def check(text: str, encoding: str) -> None:
+        if encoding == "mixed":
+            half = len(text) // 2
+            data = text[:half].encode("utf-8") + text[half:].encode("cp1252")
+        else:
+            data = text.encode(encoding)
+        fast, reference = _outcome(_fast_records, data), _outcome(_reference_records, data)
+        if _long_line_refusal(fast) or _long_line_refusal(reference):
+            # An over-long line is refused as its block is read, so before the problems of the
+            # block's earlier rows: both refuse, and may name different problems.
+            assert fast[0] == reference[0] == "refused"
+        else:
+            assert fast == reference
 
     check()

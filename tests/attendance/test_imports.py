@@ -221,8 +221,8 @@ def _bad_attendance_files(world) -> dict[str, tuple[bytes, str]]:  # type: ignor
         "png": (
             b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02"
             b"\x00\x00\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00",
-            # The signature's first line has no NUL byte: the header check refuses it.
-            "Columns missing",
+            # NUL bytes anywhere in the first megabyte: refused before the header is read.
+            "not a text file",
         ),
         "png with nul bytes in the header": (
             b"\x89PNG\x00\x00\x00\rIHDR\r\n" + attendance_file([good]),
@@ -445,6 +445,23 @@ def test_semicolons_inside_quotes_and_blank_lines_are_fine(world):
     run = run_file(ImportKind.ATTENDANCE, attendance_file(["", line, ";;;;;;;;"]))
     assert run.status == ImportStatus.SUCCEEDED, run.errors
     assert Lesson.objects.get().subject == "Svenska; litteratur"
+
+
+def test_subjects_keep_backslashes_tabs_and_quoted_line_breaks(world):
+    """The stage is written in COPY's text format on PostgreSQL, where these are escapes."""
+    subjects = ["Sv\\enska \\N", "Bild\tform", '"Idrott\r\noch hälsa"', "\\."]
+    lines = [
+        lesson_line(world.student_a1, world.school_a, start=f"{8 + n:02d}:00", subject=subject)
+        for n, subject in enumerate(subjects)
+    ]
+    run = run_file(ImportKind.ATTENDANCE, attendance_file(lines))
+    assert run.status == ImportStatus.SUCCEEDED, run.errors
+    assert list(Lesson.objects.order_by("start_time").values_list("subject", flat=True)) == [
+        "Sv\\enska \\N",
+        "Bild\tform",
+        "Idrott\r\noch hälsa",
+        "\\.",
+    ]
 
 
 def _monthly_sums() -> dict[str, int]:

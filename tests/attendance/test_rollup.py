@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -181,6 +182,22 @@ def test_rollup_again_after_a_correction_updates_the_same_row(world):
     assert again.step == 4  # kept until the staircase runs again …
     evaluate_month(OCT)
     assert row(s).step == 3  # … which uses the new figures: 250 / 1300 = 19.2 %
+
+
+def test_a_rerun_rewrites_only_the_rows_whose_figures_changed(world):
+    """The nightly re-run of a month leaves untouched rows alone (no write, no dead row)."""
+    a1, a2 = world.student_a1, world.student_a2
+    month_absence(a1, OCT, scheduled=1000, absent=100)
+    month_absence(a2, OCT, scheduled=1000, absent=0)
+    assert rollup_month(OCT) == 2
+    first = {r.student_id: r.computed_at for r in MonthlyAbsence.objects.all()}
+
+    lesson(a2, "2025-10-30", "08:00", minutes=60, kind=INVALID)
+    assert rollup_month(OCT) == 2
+    again = {r.student_id: r.computed_at for r in MonthlyAbsence.objects.all()}
+    assert again[a1.pk] == first[a1.pk]  # same figures: not written
+    assert again[a2.pk] > first[a2.pk]
+    assert figures(a2) == (1060, 0, 60, 0, 11)
 
 
 # ---------------------------------------------------------------- idempotence
@@ -528,3 +545,68 @@ def test_real_worker_runs_the_rollup_and_the_notices(world, celery_worker_on_red
     again = tasks.rollup_and_evaluate.delay("2025-10-01")
     assert again.get(timeout=60) == {"rows": 2, "hits": 1, "new_alerts": 0}
     assert Alert.objects.count() == 1
+
+
+def test_deleting_a_student_waits_for_a_running_rollup_and_leaves_no_rows(
+    world, on_postgres, transactional_db
+):
+    """Monthly rows and lessons have no foreign-key constraint in the database (per-row
+    checks cost a fifth of the rollup): the student-register lock keeps them from outliving
+    their student. Without it, a rollup committing after the deletion's cascade had run
+    would leave a monthly row for a student who is gone."""
+    _three_students(world)
+    student_id = world.student_a1.pk
+    rolled_up, release = threading.Event(), threading.Event()
+
+    def rollup_held_open() -> None:
+        from django.db import transaction
+
+        with transaction.atomic():
+            rollup_month(OCT)
+            rolled_up.set()
+            assert release.wait(timeout=20)
+
+    def delete_student() -> None:
+        assert rolled_up.wait(timeout=20)
+        world.student_a1.delete()
+
+    def waiting_for_advisory_lock() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+            return cursor.fetchone()[0] == 1
+
+    def release_when_the_deletion_waits() -> None:
+        assert rolled_up.wait(timeout=20)
+        deadline = time.monotonic() + 20
+        while not waiting_for_advisory_lock():
+            assert time.monotonic() < deadline, "the deletion never waited for the rollup"
+            time.sleep(0.02)
+        release.set()
+
+    workers = [rollup_held_open, delete_student, release_when_the_deletion_waits]
+    _at_once(3, lambda: workers.pop()())
+    assert not MonthlyAbsence.objects.filter(student_id=student_id).exists()
+    assert not Lesson.objects.filter(student_id=student_id).exists()
+    assert MonthlyAbsence.objects.count() == 2  # the other students' rows stay
+
+
+def test_a_refresh_with_unchanged_lessons_rewrites_no_monthly_row(world, on_postgres):
+    """Rollup and steps write only what changed: no dead rows, statistics stay true."""
+    _three_students(world)
+    absence_month_refresh(month=OCT)
+
+    def row_versions() -> list[tuple[int, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, xmin::text FROM attendance_monthlyabsence ORDER BY id")
+            return list(cursor.fetchall())
+
+    before = row_versions()
+    assert len(before) == 3
+    absence_month_refresh(month=OCT)
+    assert row_versions() == before
+    lesson(world.student_b1, "2025-10-31", "15:00", minutes=60, kind=INVALID)
+    absence_month_refresh(month=OCT)
+    changed = {row_id for row_id, _version in set(row_versions()) - set(before)}
+    assert changed == {MonthlyAbsence.objects.get(student=world.student_b1).pk}
