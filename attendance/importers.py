@@ -1,12 +1,13 @@
 """CSV imports: school register, student register, lesson attendance.
 
-Every import is one transaction: all rows or none. The file is streamed (memory stays flat
-whatever its size): bytes are decoded line by line with the encoding detected on the way
-(UTF-8 with or without BOM, or Windows-1252 as Swedish Excel writes it; a file that mixes
-them is refused), parsed as semicolon-separated values with a header row (columns in any
-order, names case-insensitive), validated row by row and written in batches. Any error
-rolls everything back and the report names row numbers and problems — never the
-personnummer itself.
+Every import is one transaction: all rows or none. The file is streamed in 1 MB blocks
+(memory stays flat whatever its size), decoded with the encoding detected on the way (UTF-8
+with or without BOM, or Windows-1252 as Swedish Excel writes it; a file that mixes them is
+refused), parsed as semicolon-separated values with a header row (columns in any order,
+names case-insensitive), validated row by row and written in batches. Any error rolls
+everything back and the report names row numbers and problems — never the personnummer
+itself. Binary data and over-long lines make the whole file "not a register export": they
+are refused as soon as the block holding them is read, before the rows ahead of them.
 """
 
 from __future__ import annotations
@@ -587,18 +588,23 @@ class _Memo(dict[Any, Any]):
     """A check memoised over the few distinct values a column has (students, dates, times).
 
     A file of millions of lessons has a few thousand distinct values per column: each is
-    checked once. Past LIMIT distinct values (a hostile file) it keeps checking, uncached.
+    checked once. Memory stays bounded whatever the file: only valid results of short values
+    are kept, at most ``limit`` of them; anything else is checked again each time it comes.
     """
 
-    LIMIT = 200_000
+    MAX_KEY = 64  # characters; longer values (and all wrong ones) are not kept
 
-    def __init__(self, check: Any) -> None:
+    def __init__(self, check: Any, limit: int = 10_000) -> None:
         super().__init__()
-        self.check = check
+        self.check, self.limit = check, limit
 
     def __missing__(self, key: Any) -> Any:
         value = self.check(key)
-        if len(self) < self.LIMIT:
+        if (
+            value.__class__ is not _Problem
+            and len(self) < self.limit
+            and (len(key) if isinstance(key, str) else sum(map(len, key))) <= self.MAX_KEY
+        ):
             self[key] = value
         return value
 
@@ -696,7 +702,10 @@ def import_attendance(
             _progress(run, bytes_read[0])
 
     checks = _LessonChecks(school_scope)
-    students, schools, dates = _Memo(checks.student), _Memo(checks.school), _Memo(checks.date)
+    # 200,000 students: Stockholm, the largest municipality, has about 90,000 in compulsory
+    # school. The other columns have a few dozen distinct values in a real export.
+    students = _Memo(checks.student, limit=200_000)
+    schools, dates = _Memo(checks.school), _Memo(checks.date)
     times, minutes, subjects = _Memo(checks.times), _Memo(checks.minutes), _Memo(checks.subject)
     with transaction.atomic():
         hold_student_register()
@@ -766,7 +775,7 @@ def import_attendance(
             ImportKind.ATTENDANCE,
             result,
             run,
-            detail={"students": len({v for v in students.values() if v.__class__ is str})},
+            detail={"students": len(set(students.values()))},
         )
     return result
 

@@ -31,9 +31,9 @@ class Lesson(models.Model):
     # millions of imported rows was a third of the import's time (docs/PERFORMANCE.md). The
     # importer resolves every student and school inside the same transaction, and Django
     # still applies CASCADE and PROTECT when a student or school is deleted (a student's
-    # deletion waits for running imports and rollups: ``attendance.locks``). No index of
-    # their own either: the natural key's index starts with the student, and nothing reads
-    # lessons by school; each index costs every imported row.
+    # deletion waits for running imports and rollups: ``attendance.locks``). The student has
+    # no index of its own: the natural key's index starts with it, and each index costs
+    # every imported row. The school keeps one, for PROTECT's look-up when a school is deleted.
     student = models.ForeignKey(
         "cases.Student",
         on_delete=models.CASCADE,
@@ -42,7 +42,7 @@ class Lesson(models.Model):
         db_index=False,
     )
     school = models.ForeignKey(
-        School, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+        School, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     date = models.DateField()
     start_time = models.TimeField()

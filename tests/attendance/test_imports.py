@@ -839,3 +839,17 @@ def test_dates_are_real_dates(world):
     )
     assert run.status == ImportStatus.SUCCEEDED
     assert Lesson.objects.get().date == datetime.date(2024, 2, 29)
+
+
+def test_the_import_memo_keeps_only_short_valid_values_and_at_most_its_limit():
+    """Memory stays bounded whatever the file: a memo never holds long or wrong values."""
+    memo = importers._Memo(
+        lambda key: importers._Problem("wrong") if key.startswith("x") else key.upper(),
+        limit=3,
+    )
+    assert memo["a"] == "A" and memo["x1"].message == "wrong"
+    assert memo["b" * 65] == "B" * 65  # checked, but too long to keep
+    assert memo["c"] == "C" and memo["d"] == "D" and memo["e"] == "E"
+    assert sorted(memo) == ["a", "c", "d"]  # the limit: three
+    pair = importers._Memo(lambda key: "-".join(key))
+    assert pair["08:00", "09:00"] == "08:00-09:00" and list(pair) == [("08:00", "09:00")]
