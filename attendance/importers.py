@@ -630,10 +630,15 @@ class _LessonChecks:
         self.months: set[datetime.date] = set()
 
     def student(self, raw: str) -> str | _Problem:
+        number = _parse_pnr(raw.strip())
+        if isinstance(number, str):
+            return _Problem(number)
         if self.known is None:
             self.known = _student_ids()
-        found = _student_id(raw.strip(), self.known)
-        return _Problem(found) if isinstance(found, str) else str(found)
+        found = self.known.get(crypto.lookup_hash(number.value))
+        if found is None:
+            return _Problem(_("no student with this personal identity number"))
+        return str(found)
 
     def school(self, raw: str) -> str | _Problem:
         school_id = self.schools.get(raw.strip())
@@ -784,20 +789,6 @@ def _student_ids() -> dict[str, int]:
     """Every student's lookup hash → id in one query: a file names thousands of students, and
     one query each would be a network round trip each (the import's largest cost)."""
     return dict(Student.objects.order_by().values_list("personnummer_hash", "pk"))
-
-
-def _student_id(raw: str, known: dict[str, int] | None = None) -> int | str:
-    number = _parse_pnr(raw)
-    if isinstance(number, str):
-        return number
-    digest = crypto.lookup_hash(number.value)
-    if known is not None:
-        found = known.get(digest)
-    else:
-        found = (
-            Student.objects.filter(personnummer_hash=digest).values_list("pk", flat=True).first()
-        )
-    return found if found is not None else _("no student with this personal identity number")
 
 
 def _from_copy_text(line: str) -> list[str]:
