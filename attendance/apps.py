@@ -9,8 +9,8 @@ class AttendanceConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import pre_delete
 
-        from cases.models import Student
         from sst import desk
+        from sst.models import Student
 
         from . import locks, views
 

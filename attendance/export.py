@@ -20,7 +20,7 @@ from typing import Protocol
 
 from django.db.models import QuerySet
 
-from cases.models import Student
+from sst.models import Student
 
 from .models import MonthlyAbsence
 

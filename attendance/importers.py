@@ -36,11 +36,20 @@ except ImportError:  # pragma: no cover - psycopg is a dependency
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import services as case_services
-from cases.models import Grade, Student
 from sst import audit, crypto
 from sst import personnummer as pnr
-from sst.models import District, MentorGroup, Municipality, Role, RoleMembership, School, User
+from sst.models import (
+    District,
+    Grade,
+    MentorGroup,
+    Municipality,
+    Role,
+    RoleMembership,
+    School,
+    Student,
+    User,
+)
+from sst.services import student_upsert
 
 from .locks import hold_student_register
 from .models import AbsenceType, ImportKind, ImportRun, ImportStatus
@@ -483,7 +492,7 @@ def import_students(
             if group is None:
                 group = MentorGroup.objects.create(school=school, name=row["klass"])
                 groups[(school.pk, row["klass"].lower())] = group
-            _student, created = case_services.student_upsert(
+            _student, created = student_upsert(
                 personnummer=number,
                 first_name=row["fornamn"],
                 last_name=row["efternamn"],

@@ -35,7 +35,7 @@ class Lesson(models.Model):
     # no index of its own: the natural key's index starts with it, and each index costs
     # every imported row. The school keeps one, for PROTECT's look-up when a school is deleted.
     student = models.ForeignKey(
-        "cases.Student",
+        "sst.Student",
         on_delete=models.CASCADE,
         related_name="lessons",
         db_constraint=False,
@@ -112,7 +112,7 @@ class MonthlyAbsence(AbsencePercentages, models.Model):
     # Like the lessons it is computed from: no foreign-key check per row (it was a fifth of the
     # rollup's time) and no index besides the (student, month) key, which starts with it.
     student = models.ForeignKey(
-        "cases.Student",
+        "sst.Student",
         on_delete=models.CASCADE,
         related_name="monthly_absence",
         db_constraint=False,
@@ -236,7 +236,7 @@ class Alert(models.Model):
     """A rule hit for a student in a period. Unique per (student, rule, period)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    student = models.ForeignKey("cases.Student", on_delete=models.CASCADE, related_name="alerts")
+    student = models.ForeignKey("sst.Student", on_delete=models.CASCADE, related_name="alerts")
     rule = models.CharField(max_length=20, choices=Rule.choices)
     period_start = models.DateField()
     period_end = models.DateField()

@@ -24,9 +24,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, ExtractIsoWeekDay, NullIf
 from django.http import Http404
 
-from cases.models import Student
 from sst import access, audit
-from sst.models import School
+from sst.models import School, Student
 
 from .models import Alert, AlertRecipient, Lesson, MonthlyAbsence, StaircasePolicy, next_month
 from .rollup import AbsenceFigures, absence_between, lesson_sums, month_start, term_of

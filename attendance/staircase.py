@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Min, Q
 
 from sst import access
-from sst.models import Municipality, Role, RoleMembership
+from sst.models import Municipality, Role, RoleMembership, Student
 
 from .locks import lock_absence_writes
 from .models import (
@@ -63,7 +63,7 @@ def policy_for(municipality: Municipality) -> StaircasePolicy:
 
 
 _STUDENTS_OF_MUNICIPALITY = """
-    SELECT s.id FROM cases_student s
+    SELECT s.id FROM sst_student s
     JOIN sst_school sc ON sc.id = s.school_id
     JOIN sst_district d ON d.id = sc.district_id
     WHERE d.municipality_id = %s
@@ -315,8 +315,6 @@ def _recipients_for(hits: list[RuleHit]) -> list[AlertRecipient]:
     """The people holding the acting roles, today, for each new alert's student."""
     if not hits:
         return []
-    from cases.models import Student
-
     students = {
         s.pk: s
         for s in Student.objects.filter(pk__in={h.student_id for h in hits}).only(

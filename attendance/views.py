@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.models import Grade
 from sst import access, audit
+from sst.models import Grade
 
 from . import export, selectors, services
 from .models import StaircasePolicy

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from sst import access, audit, desk
-from sst.models import User
+from sst.models import Student, User
 
 from . import chronology as selectors
 from . import workflow
@@ -41,7 +41,7 @@ from .case_forms import (
     openings_for,
     skip_targets,
 )
-from .models import Case, CaseState, Student
+from .models import Case, CaseState
 
 PAGE_SIZE = 50
 

@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sst import access, audit, desk
+from sst.models import Student
 
 from . import checklists
 from .checklist_forms import ChecklistForm, EhtFollowUpForm, FollowUpForm
-from .models import MentorChecklist, Student
+from .models import MentorChecklist
 
 ALERT_PARAMETER = "larm"
 

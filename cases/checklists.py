@@ -33,9 +33,9 @@ from attendance import services as attendance_services
 from attendance.models import Alert, AlertRecipient, DueKind, Lesson
 from attendance.rollup import AbsenceFigures, absence_between, month_start
 from sst import access, audit, notify
-from sst.models import Role, RoleMembership, User
+from sst.models import Role, RoleMembership, Student, User
 
-from .models import EventKind, MentorChecklist, Student, YesNo
+from .models import EventKind, MentorChecklist, YesNo
 from .workflow import ConcurrentChange, TransitionRefused, case_for_staircase_work, chronicle
 
 # The five questions of the paper form, in its order: (answer field, comment field).

@@ -23,9 +23,9 @@ from django.utils.translation import gettext_lazy
 from attendance.models import Alert
 from attendance.templatetags.absence import alert_value, period
 from sst import access
-from sst.models import Role, RoleMembership, School
+from sst.models import Role, RoleMembership, School, Student
 
-from .models import ENDED_STATES, Case, CaseEvent, CaseState, EventKind, Note, Student
+from .models import ENDED_STATES, Case, CaseEvent, CaseState, EventKind, Note
 
 # The professions a note can be restricted to, in the order the form offers them.
 NOTE_PROFESSIONS = [

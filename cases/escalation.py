@@ -22,9 +22,8 @@ from django.utils.translation import gettext as _
 
 from attendance.models import MonthlyAbsence, next_month
 from attendance.selectors import previous_month
-from cases.models import Student
 from sst import access, audit
-from sst.models import Role, RoleMembership, School, User
+from sst.models import Role, RoleMembership, School, Student, User
 
 from .models import (
     ENDED_STATES,

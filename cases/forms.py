@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Grade
+from sst.models import Grade
 
 
 class StudentFilterForm(forms.Form):

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sst import access, audit, notify
-from sst.models import Role, RoleMembership, User
+from sst.models import Role, RoleMembership, Student, User
 
 from . import workflow
 from .models import (
@@ -47,7 +47,6 @@ from .models import (
     OfferedTime,
     PedagogicalMapping,
     SchoolSocialMapping,
-    Student,
     TimeStatus,
 )
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sst import access, audit, desk
-from sst.models import Role
+from sst.models import Role, Student
 
 from . import mapping, workflow
 from .mapping_forms import (
@@ -32,7 +32,7 @@ from .mapping_forms import (
     OfferedTimeOutcomeForm,
     PedagogicalMappingForm,
 )
-from .models import MappingApproval, SchoolSocialMapping, Student, TimeStatus
+from .models import MappingApproval, SchoolSocialMapping, TimeStatus
 
 
 def _audit_read(

@@ -17,18 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sst import audit
-from sst.models import User
+from sst.models import Student, User
 
-from .models import (
-    FLOW_ORDER,
-    Case,
-    CaseEvent,
-    CaseOpening,
-    CaseState,
-    EventKind,
-    Note,
-    Student,
-)
+from .models import FLOW_ORDER, Case, CaseEvent, CaseOpening, CaseState, EventKind, Note
 
 
 class TransitionRefused(ValidationError):

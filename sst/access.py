@@ -44,7 +44,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from cases.models import Student
+    from sst.models import Student
 
 AnyUser = User | AnonymousUser
 
@@ -167,7 +167,7 @@ def _is_staff_user(user: AnyUser) -> bool:
 
 def students_visible_to(user: AnyUser) -> QuerySet[Student]:
     """Every student the user may see. Constant number of queries: one, with subqueries."""
-    student_model = apps.get_model("cases", "Student")
+    student_model = apps.get_model("sst", "Student")
     if not _is_staff_user(user):
         return student_model.objects.none()
     perm_school = SchoolUserObjectPermission.objects.filter(
@@ -191,7 +191,7 @@ def student_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Student:
             .select_related("school", "mentor_group")
             .get(public_id=public_id)
         )
-    except (apps.get_model("cases", "Student").DoesNotExist, ValueError):
+    except (apps.get_model("sst", "Student").DoesNotExist, ValueError):
         audit.record(
             user=user,
             action=audit.AuditAction.ACCESS_DENIED,
@@ -203,7 +203,7 @@ def student_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Student:
 
 def student_by_personnummer_for_audit(normalised: str) -> Student | None:
     """For the audit page only: find a student's opaque id without showing their data."""
-    student_model = apps.get_model("cases", "Student")
+    student_model = apps.get_model("sst", "Student")
     return (
         student_model.objects.filter(personnummer_hash=crypto.lookup_hash(normalised))
         .only("public_id")
@@ -280,7 +280,7 @@ def case_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Any:
 
 def checklist_students_of(user: AnyUser) -> QuerySet[Student]:
     """Students whose mentor checklist the user may write: their own mentor groups' students."""
-    student_model = apps.get_model("cases", "Student")
+    student_model = apps.get_model("sst", "Student")
     if not _is_staff_user(user):
         return student_model.objects.none()
     return student_model.objects.filter(

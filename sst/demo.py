@@ -37,20 +37,23 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from attendance import generator
-from cases.models import Custody, Gender, Grade, Guardian, Student
-from cases.services import guardian_link, student_upsert
 from sst.models import (
+    Custody,
     District,
+    Gender,
+    Grade,
+    Guardian,
     MentorGroup,
     Municipality,
     PlaceKind,
     Role,
     RoleMembership,
     School,
+    Student,
     User,
 )
 from sst.personnummer import luhn_check_digit, parse
-from sst.services import membership_save
+from sst.services import guardian_link, membership_save, student_upsert
 
 DEMO_PASSWORD = "demo-sst-2026"  # noqa: S105 (documented demo password, never in production)
 DEMO_SEED = 20260101

@@ -1,4 +1,5 @@
-"""Writes to the organisation and people. Each change of a membership re-grants at once."""
+"""Writes to the organisation and people: role memberships (each change re-grants at once) and
+the student and guardian register (callers pass a parsed ``Personnummer``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import datetime
 
 from django.db import transaction
 
-from . import access, audit
-from .models import RoleMembership, User
+from . import access, audit, crypto
+from .models import Custody, Guardian, MentorGroup, RoleMembership, School, Student, User
+from .personnummer import Personnummer
 
 
 def _record(membership: RoleMembership, action: str, by: User | None) -> None:
@@ -56,3 +58,92 @@ def membership_delete(*, membership: RoleMembership, by: User | None) -> None:
     _record(membership, audit.AuditAction.DELETE, by)
     membership.delete()
     access.sync_user_permissions(user)
+
+
+@transaction.atomic
+def student_upsert(
+    *,
+    personnummer: Personnummer,
+    first_name: str,
+    last_name: str,
+    school: School,
+    mentor_group: MentorGroup | None,
+    grade: str,
+    gender: str,
+    by: User | None,
+) -> tuple[Student, bool]:
+    """Add a student or update the one with this personnummer (moves school or class)."""
+    student = Student.objects.filter(
+        personnummer_hash=crypto.lookup_hash(personnummer.value)
+    ).first()
+    created = student is None
+    if student is None:
+        student = Student()
+        student.set_personnummer(personnummer)
+    student.first_name, student.last_name = first_name, last_name
+    student.school, student.mentor_group = school, mentor_group
+    student.grade, student.gender = grade, gender
+    if mentor_group is not None and mentor_group.school_id != school.pk:
+        raise ValueError("the mentor group belongs to another school")
+    student.full_clean()
+    student.save()
+    audit.record(
+        user=by,
+        action=audit.AuditAction.CREATE if created else audit.AuditAction.UPDATE,
+        object_type="student",
+        object_id=str(student.public_id),
+        student_id=student.public_id,
+    )
+    return student, created
+
+
+@transaction.atomic
+def guardian_link(
+    *,
+    student: Student,
+    personnummer: Personnummer,
+    first_name: str,
+    last_name: str,
+    phone: str = "",
+    email: str = "",
+    has_custody: bool = True,
+    by: User | None,
+) -> Guardian:
+    """Add or update a guardian and link them to the student."""
+    guardian = Guardian.objects.filter(
+        personnummer_hash=crypto.lookup_hash(personnummer.value)
+    ).first()
+    if guardian is None:
+        guardian = Guardian()
+        guardian.set_personnummer(personnummer)
+    guardian.first_name, guardian.last_name = first_name, last_name
+    guardian.phone, guardian.email = phone, email
+    guardian.full_clean()
+    guardian.save()
+    Custody.objects.update_or_create(
+        student=student, guardian=guardian, defaults={"has_custody": has_custody}
+    )
+    audit.record(
+        user=by,
+        action=audit.AuditAction.UPDATE,
+        object_type="guardian",
+        object_id=str(guardian.public_id),
+        student_id=student.public_id,
+    )
+    return guardian
+
+
+def rotate_personnummer_keys() -> int:
+    """Re-encrypt every stored number under the newest key and re-hash with the current key."""
+    count = 0
+    for model in (Student, Guardian):
+        with transaction.atomic():
+            rows = model.objects.select_for_update().only("pk", "personnummer_ciphertext")
+            for row in rows.iterator(chunk_size=2000):
+                value = crypto.decrypt(row.personnummer_ciphertext)
+                model.objects.filter(pk=row.pk).update(
+                    personnummer_ciphertext=crypto.rotate(row.personnummer_ciphertext),
+                    personnummer_hash=crypto.lookup_hash(value),
+                )
+                count += 1
+    return count

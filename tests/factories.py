@@ -8,9 +8,19 @@ import itertools
 import factory
 from django.utils import timezone
 
-from cases.models import Custody, Grade, Guardian, Student
 from sst import services
-from sst.models import District, MentorGroup, Municipality, RoleMembership, School, User
+from sst.models import (
+    Custody,
+    District,
+    Grade,
+    Guardian,
+    MentorGroup,
+    Municipality,
+    RoleMembership,
+    School,
+    Student,
+    User,
+)
 from sst.personnummer import Personnummer, luhn_check_digit
 
 

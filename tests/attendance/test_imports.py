@@ -23,9 +23,8 @@ from attendance import importers
 from attendance.importers import link_pending_mentors, run_import
 from attendance.management import importcommand
 from attendance.models import ImportKind, ImportRun, ImportStatus, Lesson, MonthlyAbsence
-from cases.models import Student
 from sst import access
-from sst.models import District, MentorGroup, Role, RoleMembership, School
+from sst.models import District, MentorGroup, Role, RoleMembership, School, Student
 
 from ..factories import (
     DistrictFactory,

@@ -207,7 +207,7 @@ def test_administration_has_no_student_data(world):
     from sst.admin import admin_site
 
     registered = {model._meta.label for model in admin_site._registry}
-    assert not registered & {"cases.Student", "cases.Guardian", "cases.Custody"}
+    assert not registered & {"sst.Student", "sst.Guardian", "sst.Custody"}
 
 
 def test_list_views_run_a_constant_number_of_queries(client, world, django_assert_max_num_queries):

@@ -4,8 +4,8 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
-from cases.models import Student
 from sst import crypto
+from sst.models import Student
 
 from ..factories import StudentFactory, fake_personnummer
 
@@ -14,7 +14,7 @@ def test_the_number_is_stored_encrypted_and_found_by_its_keyed_hash(db):
     number = fake_personnummer(7)
     student = StudentFactory(personnummer=number)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM cases_student WHERE id = %s", [student.pk])
+        cursor.execute("SELECT * FROM sst_student WHERE id = %s", [student.pk])
         row = " ".join(str(v) for v in cursor.fetchone())
     assert number.value not in row and number.value[2:] not in row
     assert Student.objects.get(personnummer_hash=crypto.lookup_hash(number.value)) == student

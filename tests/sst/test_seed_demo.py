@@ -14,16 +14,18 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cases.models import Custody, Guardian, Student
 from sst import demo
 from sst.models import (
+    Custody,
     District,
+    Guardian,
     MentorGroup,
     Municipality,
     PlaceKind,
     Role,
     RoleMembership,
     School,
+    Student,
     User,
 )
 from sst.personnummer import parse

@@ -49,9 +49,18 @@ from django.utils import timezone
 from attendance import generator, importers, staircase
 from attendance.models import MonthlyAbsence, next_month
 from attendance.rollup import _SUMS_SQL, month_start, rollup_month
-from cases.models import Grade, Student
 from sst import access, crypto
-from sst.models import District, MentorGroup, Municipality, Role, RoleMembership, School, User
+from sst.models import (
+    District,
+    Grade,
+    MentorGroup,
+    Municipality,
+    Role,
+    RoleMembership,
+    School,
+    Student,
+    User,
+)
 from sst.personnummer import luhn_check_digit
 
 SAFE_DATABASE = re.compile(r"(^|[_-])bench$|^test_")

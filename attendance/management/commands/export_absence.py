@@ -6,9 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from attendance import export
 from attendance.rollup import month_start
-from cases.models import Student
 from sst import audit
-from sst.models import School
+from sst.models import School, Student
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cases.services import rotate_personnummer_keys
+from sst.services import rotate_personnummer_keys
 
 
 class Command(BaseCommand):
