@@ -17,6 +17,11 @@ class CasesConfig(AppConfig):
     verbose_name = _("Students and cases")
 
     def ready(self) -> None:
+        from sst import demo as core_demo
+
+        from . import demo
+
+        core_demo.register(app_label=self.label, seed=demo.seed_demo_part)
         for name in PANEL_MODULES:
             try:
                 module = import_module(name)

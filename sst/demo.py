@@ -1,10 +1,11 @@
 """Fictitious demo data: an invented municipality, its schools, students and staff.
 
-``manage.py seed_demo`` calls ``seed``, then ``seed_attendance`` (lessons for the term so far,
-written by ``attendance.generator`` and loaded through the real attendance import), and
-``manage.py demo_totp`` reads the demo TOTP device;
-the tests and the README table (``readme_region``) use the same specifications, so the
-documented demo users cannot drift from the ones that are created.
+``manage.py seed_demo`` calls ``seed`` (the organisation and people: this module), then each
+app's registered part in app order (``register``: lessons for the term so far from
+``attendance.demo``, the school's steps from ``cases.demo``), so the core imports no app;
+``manage.py demo_totp`` reads the demo TOTP device. The tests and the README table
+(``readme_region``) use the same specifications, so the documented demo users cannot drift
+from the ones that are created.
 
 Everything here is invented. Personal identity numbers have birth serials 980–999 only
 (never issued in practice for people in these age groups) and valid check digits; phone
@@ -24,19 +25,19 @@ import base64
 import datetime
 import hashlib
 import random
-import tempfile
 import textwrap
-import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
+from django.core.management.base import CommandParser
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from attendance import generator
 from sst.models import (
     Custody,
     District,
@@ -141,9 +142,9 @@ class DemoRole:
     def place_label(self) -> str:
         if self.place_kind == PlaceKind.MENTOR_GROUP:
             school_key, group = self.place.split("/")
-            return f"{group}, {_school(school_key).name}"
+            return f"{group}, {school_spec(school_key).name}"
         if self.place_kind == PlaceKind.SCHOOL:
-            return _school(self.place).name
+            return school_spec(self.place).name
         if self.place_kind == PlaceKind.DISTRICT:
             return _district(self.place).name
         return MUNICIPALITY_NAME
@@ -247,7 +248,7 @@ def _is_administrator(user: DemoUser) -> bool:
     return any(r.role == Role.ADMINISTRATOR for r in user.roles)
 
 
-def _school(key: str) -> SchoolSpec:
+def school_spec(key: str) -> SchoolSpec:
     return next(s for s in SCHOOLS if s.key == key)
 
 
@@ -528,487 +529,63 @@ def counts(result: SeedResult | None = None) -> SeedResult:
     return result
 
 
-# ---------------------------------------------------------------- lesson attendance
-
-
-ATTENDANCE_SEED = DEMO_SEED + 2
-MIN_ATTENDANCE_DAYS = 20  # a young term reaches back into the last one: a month to look at
-MAX_ATTENDANCE_DAYS = 100  # about a whole term; --attendance-days sets fewer
-
-
-@dataclass
-class AttendanceResult:
-    days: int = 0
-    first_day: datetime.date | None = None
-    last_day: datetime.date | None = None
-    shortened_from: int = 0  # school days in the period before --attendance-days cut it
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    months: list[datetime.date] = field(default_factory=list)
-    lessons: int = 0
-    alerts: int = 0
-    steps: dict[int, int] = field(default_factory=dict)  # the last month's step → students
-    seconds: dict[str, float] = field(default_factory=dict)
-
-
-def attendance_days(
-    today: datetime.date, max_days: int = MAX_ATTENDANCE_DAYS
-) -> tuple[list[datetime.date], int]:
-    """The demo's school days: the term so far (before today), at most ``max_days`` of them.
-
-    Returns the days and how many the period had before it was cut (0 when it was not).
-    """
-    days = generator.term_so_far(today, min_days=MIN_ATTENDANCE_DAYS)
-    if len(days) > max_days:
-        return days[-max_days:], len(days)
-    return days, 0
-
-
-def featured_groups(total: int) -> list[range]:
-    """Student positions in each demo mentor's group, the first demo mentor's group first.
-
-    The generator gives the cast (steps 2–4, the absence patterns) to these students first,
-    so every mentor's desk has something to act on.
-    """
-    groups = all_groups()
-    position = {f"{school.key}/{name}": index for index, (school, _g, name) in enumerate(groups)}
-    places = [
-        role.place for user in demo_users() for role in user.roles if role.role == Role.MENTOR
-    ]
-    return [range(position[place], total, len(groups)) for place in places]
-
-
-def attendance_students(
-    total: int, *, today: datetime.date | None = None
-) -> list[generator.GenStudent]:
-    codes = {spec.key: spec.unit_code for spec in SCHOOLS}
-    students = generate_students(total, today=today)
-    profiles = generator.profiles(total, seed=ATTENDANCE_SEED, featured=featured_groups(total))
-    return [
-        generator.GenStudent(s.personnummer, codes[s.school], s.grade, profile)
-        for s, profile in zip(students, profiles, strict=True)
-    ]
-
-
-def seed_attendance(
-    total: int = DEFAULT_STUDENTS,
-    *,
-    today: datetime.date | None = None,
-    max_days: int = MAX_ATTENDANCE_DAYS,
-) -> AttendanceResult:
-    """Lessons for the term so far through the real import, then each month's refresh.
-
-    The generator writes the attendance system's CSV to a temporary file and
-    ``import_attendance`` reads it like an uploaded file; the months it touched are rolled
-    up and evaluated oldest first, as after a real import. Idempotent: the import upserts
-    on (student, date, start time) and alerts are unique per student, rule and period.
-    E-mail notices are not sent for demo alerts (they are marked as notified).
-    """
-    from attendance.importers import import_attendance
-    from attendance.models import Alert, AlertRecipient, Lesson, MonthlyAbsence
-    from attendance.services import absence_month_refresh
-
-    today = today or timezone.localdate()
-    result = AttendanceResult()
-    days, result.shortened_from = attendance_days(today, max_days)
-    if not days or total <= 0:
-        return result
-    result.days, result.first_day, result.last_day = len(days), days[0], days[-1]
-    clock = time.perf_counter()
-    with tempfile.TemporaryFile() as stream:
-        rows = generator.lesson_rows(
-            attendance_students(total, today=today), days, seed=ATTENDANCE_SEED
-        )
-        generator.write_csv(rows, stream)
-        stream.seek(0)
-        result.seconds["generate"] = time.perf_counter() - clock
-        with transaction.atomic():
-            clock = time.perf_counter()
-            imported = import_attendance(stream, by=None)  # type: ignore[arg-type]
-            result.seconds["import"] = time.perf_counter() - clock
-            clock = time.perf_counter()
-            result.months = sorted(imported.months)
-            for month in result.months:  # oldest first: rules look back a month
-                absence_month_refresh(month=month)
-            AlertRecipient.objects.filter(
-                notified_at__isnull=True, alert__student__school__unit_code__in=_unit_codes()
-            ).update(notified_at=timezone.now())
-            result.seconds["refresh"] = time.perf_counter() - clock
-    result.rows, result.created, result.updated = imported.rows, imported.created, imported.updated
-    in_demo = Q(student__school__unit_code__in=_unit_codes())
-    result.lessons = Lesson.objects.filter(in_demo).count()
-    result.alerts = Alert.objects.filter(in_demo).count()
-    last = MonthlyAbsence.objects.filter(in_demo, month=result.months[-1])
-    result.steps = {row["step"]: row["n"] for row in last.values("step").annotate(n=Count("pk"))}
-    return result
-
-
-def _unit_codes() -> list[str]:
+def unit_codes() -> list[str]:
+    """The demo schools' unit codes: what later apps' demo parts filter their rows by."""
     return [spec.unit_code for spec in SCHOOLS]
 
 
-# ---------------------------------------------------------------- the school's steps
-
-
-STEPS_SCHOOLS = ("ekbacken", "tallangen")  # the first two schools get cases to look at
-LOCMEM_EMAIL = "django.core.mail.backends.locmem.EmailBackend"
-
-# The mentor's checklists, in the order the students are chosen: (days back to the talk with
-# the student, then with the guardian, answers, comments). The first is followed up with "yes"
-# (reported to the EHT), the second's follow-up is overdue, the third's is due next week.
-_CHECKLISTS: tuple[tuple[int, int, dict[str, str]], ...] = (
-    (
-        12,
-        11,
-        {
-            "illness": "no",
-            "illness_comment": "Inga kända sjukdomar enligt vårdnadshavare.",
-            "thrives": "no",
-            "thrives_comment": "Säger att det är jobbigt i klassrummet, särskilt på morgonen.",
-            "has_friends": "yes",
-            "has_friends_comment": "Har två nära kompisar i parallellklassen.",
-            "schoolwork_difficulties": "yes",
-            "schoolwork_difficulties_comment": "Ligger efter i matematik och engelska.",
-            "pattern": "yes",
-            "pattern_comment": "Frånvaron är störst måndagar och första lektionen.",
-        },
-    ),
-    (
-        10,
-        9,
-        {
-            "illness": "yes",
-            "illness_comment": "Återkommande huvudvärk, vårdnadshavaren har sökt vård.",
-            "thrives": "yes",
-            "thrives_comment": "Trivs med klassen och idrotten.",
-            "has_friends": "yes",
-            "has_friends_comment": "",
-            "schoolwork_difficulties": "no",
-            "schoolwork_difficulties_comment": "Hänger med när hen är på plats.",
-            "pattern": "no",
-            "pattern_comment": "Spridd frånvaro, inget tydligt mönster.",
-        },
-    ),
-    (
-        4,
-        3,
-        {
-            "illness": "no",
-            "illness_comment": "",
-            "thrives": "yes",
-            "thrives_comment": "Trivs, men tycker att raster är stökiga.",
-            "has_friends": "no",
-            "has_friends_comment": "Har bytt kompisgäng under hösten och känner sig ensam.",
-            "schoolwork_difficulties": "no",
-            "schoolwork_difficulties_comment": "",
-            "pattern": "yes",
-            "pattern_comment": "Kommer ofta för sent efter lunch.",
-        },
-    ),
-)
-_FOLLOW_UP_COMMENT = "Frånvaron har fortsatt trots samtalen. Anmäler till elevhälsoteamet."
-_DECISION_COMMENT = "Kurator erbjuder samtal och gör en skolsocial kartläggning."
-_APPROVED_MAPPING: dict[str, Any] = {
-    "school_situation": (
-        "Tycker att matematiken har blivit svår sedan gruppbytet. Trivs med några lärare men "
-        "undviker lektioner där hen riskerar att få frågor inför klassen."
-    ),
-    "wellbeing": (
-        "Sover dåligt, lägger sig sent. Beskriver oro på söndagskvällar och ont i magen på "
-        "morgonen innan skolan."
-    ),
-    "home_and_leisure": (
-        "Bor med mamma och en yngre bror. Spelar fotboll två kvällar i veckan och tycker om det."
-    ),
-    "support_needed": (
-        "Vill kunna börja dagen i ett mindre rum och få en planering i matematik. Mamma hjälper "
-        "till med morgonrutinerna."
-    ),
-    "support_wanted": "En vuxen att checka in med på morgonen.",
-}
-_PENDING_MAPPING: dict[str, Any] = {
-    "school_situation": "Känner sig utanför i klassen, framför allt på raster och i grupparbeten.",
-    "wellbeing": "Trött och nedstämd under hösten, men tycker om bild och musik.",
-    "home_and_leisure": "Flyttade i somras. Har få aktiviteter på fritiden.",
-    "support_needed": "Vill ha hjälp att hitta en plats att vara på under rasterna.",
-}
-_COUNSELLOR_NOTE = (
-    "Eleven berättade i förtroende om konflikter hemma. Följer upp vid nästa samtal; "
-    "stämmer av med rektor om orosanmälan behövs."
-)
-_HEALTH_TALK_NOTE = (
-    "Hälsosamtal: sömn, kost och huvudvärk. Rekommenderar fasta sovtider och frukost. "
-    "Ny kontakt om tre veckor."
-)
-_ESCALATION_COMMENT = "Månadsrapport: frånvaron över 20 % för andra månaden."
+# ---------------------------------------------------------------- what later apps add
 
 
 @dataclass
-class StepsResult:
-    cases: int = 0
-    checklists: int = 0
-    reported: int = 0
-    meetings: int = 0
-    decisions: int = 0
-    mappings: int = 0
-    offered_times: int = 0
-    health_talks: int = 0
-    notes: int = 0
-    escalations: int = 0
+class DemoRun:
+    """One run of ``seed_demo``: the student total, the command's options, and facts an
+    earlier app's part leaves for a later one (the attendance part's school days)."""
+
+    total: int
+    options: dict[str, Any]
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
-def _weekday_back(today: datetime.date, days: int) -> datetime.date:
-    day = today - datetime.timedelta(days=days)
-    while day.weekday() >= 5:
-        day -= datetime.timedelta(days=1)
-    return day
+@dataclass(frozen=True)
+class DemoLine:
+    """A line for the command's output: ``success`` lines are styled as such."""
+
+    text: str
+    success: bool = True
 
 
-def _next_meeting_day(today: datetime.date) -> datetime.date:
-    day = today + datetime.timedelta(days=3)
-    while day.weekday() >= 5:
-        day += datetime.timedelta(days=1)
-    return day
+@dataclass(frozen=True)
+class DemoPart:
+    app_label: str
+    seed: Callable[[DemoRun], list[DemoLine]]
+    add_arguments: Callable[[CommandParser], None] | None = None
+    check_options: Callable[[dict[str, Any]], None] | None = None
 
 
-def seed_school_steps(
-    *, today: datetime.date | None = None, schools: tuple[str, ...] = STEPS_SCHOOLS
-) -> StepsResult:
-    """The school's steps alive, through the real services (audit and chronology included):
-    mentor checklists and their follow-ups, an EHT meeting and decision, school-social
-    mappings with offered times, a health talk, a counsellor-only note and a principal's
-    step-4 report. Needs the attendance (the alerts and steps choose the students).
+_parts: dict[str, DemoPart] = {}
 
-    Idempotent: each part looks for what an earlier run made before making it. The services'
-    e-mail notices go to the in-memory backend: demo data sends nothing.
+
+def register(
+    *,
+    app_label: str,
+    seed: Callable[[DemoRun], list[DemoLine]],
+    add_arguments: Callable[[CommandParser], None] | None = None,
+    check_options: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """An app adds its demo data (in its ``AppConfig.ready``); one part per app.
+
+    ``seed`` runs after the core's ``seed`` and the parts of the apps before it in
+    ``INSTALLED_APPS``; ``add_arguments`` adds its options to ``seed_demo``, and
+    ``check_options`` refuses bad ones before anything is written.
     """
-    from django.test.utils import override_settings
-
-    today = today or timezone.localdate()
-    with override_settings(EMAIL_BACKEND=LOCMEM_EMAIL):
-        for key in schools:
-            with transaction.atomic():
-                _school_steps(_school(key), today)
-    return steps_counts()
+    _parts[app_label] = DemoPart(app_label, seed, add_arguments, check_options)
 
 
-def _school_steps(spec: SchoolSpec, today: datetime.date) -> None:
-    from attendance.models import DueKind, MonthlyAbsence
-    from cases import checklists, eht, escalation, mapping, workflow
-    from cases.models import (
-        CauseFactor,
-        EhtDecisionKind,
-        EhtMeeting,
-        Escalation,
-        EscalationKind,
-        HealthTalk,
-        MappingApproval,
-        MentorChecklist,
-        Note,
-        SchoolSocialMapping,
-        TimeStatus,
-    )
-    from sst import access
-
-    school = School.objects.filter(unit_code=spec.unit_code).first()
-    names = {p: f"{p}.{spec.key}" for p in ("mentor", "rektor", "kurator", "skolskoterska")}
-    users = {u.username: u for u in User.objects.filter(username__in=names.values())}
-    if school is None or len(users) < len(names):
-        return
-    mentor, principal, counsellor, nurse = (users[names[p]] for p in names)
-    latest = MonthlyAbsence.objects.filter(student__school=school).order_by("-month").first()
-    if latest is None:
-        return
-
-    # Step 2: the mentor's checklists (made once; later runs find them).
-    mentees = access.checklist_students_of(mentor).filter(school=school)
-    made = list(
-        MentorChecklist.objects.filter(mentor=mentor, case__student__in=mentees)
-        .select_related("case__student")
-        .order_by("pk")
-    )
-    if not made:
-        candidates = (
-            mentees.filter(alerts__due=DueKind.CHECKLIST, alerts__due_done_at__isnull=True)
-            .distinct()
-            .order_by("pk")[: len(_CHECKLISTS)]
-        )
-        for index, student in enumerate(candidates):
-            student_days, guardian_days, answers = _CHECKLISTS[index]
-            checklist = checklists.checklist_submit(
-                student=student,
-                by=mentor,
-                data={
-                    "talked_with_student_on": _weekday_back(today, student_days),
-                    "talked_with_guardian_on": _weekday_back(today, guardian_days),
-                    **answers,
-                },
-                today=today,
-            )
-            if index == 0:
-                checklist = checklists.checklist_follow_up(
-                    checklist=checklist,
-                    by=mentor,
-                    continued_absence="yes",
-                    comment=_FOLLOW_UP_COMMENT,
-                    version=checklist.version,
-                )
-            made.append(checklist)
-    used = {c.case.student_id for c in made}
-
-    # The EHT's next meeting.
-    if not EhtMeeting.objects.filter(school=school, meets_on__gte=today).exists():
-        eht.eht_meeting_schedule(school=school, meets_on=_next_meeting_day(today), by=principal)
-
-    # The reported student: decision, approved mapping, a counsellor-only note.
-    reported = next((c for c in made if c.reported_to_eht_at), None)
-    if reported is not None and reported.case.is_open:
-        case = reported.case
-        if not case.eht_decisions.filter(kind=EhtDecisionKind.COUNSELLOR_MAPPING).exists():
-            eht.eht_decision_record(
-                case=case,
-                kind=EhtDecisionKind.COUNSELLOR_MAPPING,
-                responsible=counsellor,
-                due_on=today + datetime.timedelta(days=14),
-                comment=_DECISION_COMMENT,
-                by=principal,
-            )
-        if not SchoolSocialMapping.objects.filter(case=case).exists():
-            causes = list(
-                CauseFactor.objects.filter(
-                    active=True,
-                    label__in=["Behov av stöd och anpassning", "Ångestproblematik"],
-                )
-            )
-            record = mapping.mapping_create(
-                student=case.student,
-                content=mapping.MappingContent(
-                    conducted_on=today,
-                    absence_kind="systematic",
-                    analysis={"absence_increased": "agrees", "worry_about_schoolwork": "partly"},
-                    causes=causes,
-                    **_APPROVED_MAPPING,
-                ),
-                by=counsellor,
-            )
-            mapping.mapping_record_approval(
-                mapping=record,
-                approval=MappingApproval.APPROVED,
-                on=today,
-                version=record.version,
-                by=counsellor,
-            )
-        if not Note.objects.filter(case=case, author=counsellor).exists():
-            workflow.note_add(
-                case=case, text=_COUNSELLOR_NOTE, restricted_to=Role.COUNSELLOR, by=counsellor
-            )
-
-    # Step 3: a mapping waiting for the student's approval, two offered times, a health talk.
-    pending = (
-        SchoolSocialMapping.objects.filter(
-            case__student__school=school, counsellor=counsellor, approval=MappingApproval.PENDING
-        )
-        .select_related("case__student")
-        .first()
-    )
-    step3: Student | None
-    if pending is not None:
-        step3 = pending.case.student
-    else:
-        row = (
-            MonthlyAbsence.objects.filter(student__school=school, month=latest.month, step=3)
-            .exclude(student_id__in=used)
-            .select_related("student")
-            .order_by("student_id")
-            .first()
-        )
-        step3 = row.student if row else None
-        if step3 is not None:
-            times = []
-            for days, hour in ((8, 10), (5, 13)):
-                starts = datetime.datetime.combine(
-                    _weekday_back(today, days), datetime.time(hour, 15)
-                )
-                times.append(
-                    mapping.offered_time_book(
-                        student=step3, starts_at=timezone.make_aware(starts), by=counsellor
-                    )
-                )
-            mapping.offered_time_mark(
-                offered_time=times[0], status=TimeStatus.MISSED, by=counsellor
-            )
-            mapping.offered_time_mark(
-                offered_time=times[1], status=TimeStatus.ATTENDED, by=counsellor
-            )
-            mapping.mapping_create(
-                student=step3,
-                content=mapping.MappingContent(
-                    conducted_on=timezone.localtime(times[1].starts_at).date(),
-                    absence_kind="scattered",
-                    causes=list(CauseFactor.objects.filter(active=True, label="Socialt klimat")),
-                    **_PENDING_MAPPING,
-                ),
-                by=counsellor,
-            )
-    if step3 is not None:
-        used.add(step3.pk)
-        if not HealthTalk.objects.filter(case__student__school=school, nurse=nurse).exists():
-            mapping.health_talk_add(
-                student=step3, held_on=_weekday_back(today, 6), note=_HEALTH_TALK_NOTE, by=nurse
-            )
-
-    # Step 4: the principal's monthly report to the head of schools.
-    reported_this_month = Escalation.objects.filter(
-        case__student__school=school,
-        kind=EscalationKind.HEAD_OF_SCHOOLS,
-        decided_on__gte=today.replace(day=1),
-    ).exists()
-    if not reported_this_month:
-        row = (
-            MonthlyAbsence.objects.filter(student__school=school, month=latest.month, step=4)
-            .exclude(student_id__in=used)
-            .select_related("student")
-            .order_by("student_id")
-            .first()
-        )
-        if row is not None:
-            escalation.escalation_record(
-                student=row.student,
-                kind=EscalationKind.HEAD_OF_SCHOOLS,
-                decided_on=today,
-                comment=_ESCALATION_COMMENT,
-                by=principal,
-            )
-
-
-def steps_counts() -> StepsResult:
-    """How much of the school's steps the demo schools have now."""
-    from cases.models import (
-        Case,
-        EhtDecision,
-        EhtMeeting,
-        Escalation,
-        HealthTalk,
-        MentorChecklist,
-        Note,
-        OfferedTime,
-        SchoolSocialMapping,
-    )
-
-    in_demo = Q(case__student__school__unit_code__in=_unit_codes())
-    return StepsResult(
-        cases=Case.objects.filter(student__school__unit_code__in=_unit_codes()).count(),
-        checklists=MentorChecklist.objects.filter(in_demo).count(),
-        reported=MentorChecklist.objects.filter(in_demo, reported_to_eht_at__isnull=False).count(),
-        meetings=EhtMeeting.objects.filter(school__unit_code__in=_unit_codes()).count(),
-        decisions=EhtDecision.objects.filter(in_demo).count(),
-        mappings=SchoolSocialMapping.objects.filter(in_demo).count(),
-        offered_times=OfferedTime.objects.filter(in_demo).count(),
-        health_talks=HealthTalk.objects.filter(in_demo).count(),
-        notes=Note.objects.filter(in_demo).count(),
-        escalations=Escalation.objects.filter(in_demo).count(),
-    )
+def registered_parts() -> list[DemoPart]:
+    """The registered parts in app order (``INSTALLED_APPS``): later apps build on earlier."""
+    order = [config.label for config in apps.get_app_configs()]
+    return [_parts[label] for label in order if label in _parts]
 
 
 # ---------------------------------------------------------------- README

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from attendance import demo as attendance_demo
 from attendance import generator as gen
 from attendance.importers import ATTENDANCE_COLUMNS, read_rows
 from attendance.models import Alert, AlertRecipient, Lesson, MonthlyAbsence, Rule
@@ -243,7 +244,7 @@ def _longest_invalid_run(rows) -> int:
 @pytest.mark.django_db
 def test_a_seeded_demo_has_students_on_steps_2_3_and_4_and_is_idempotent():
     demo.seed(40, today=TODAY)
-    result = demo.seed_attendance(40, today=TODAY)
+    result = attendance_demo.seed_attendance(40, today=TODAY)
     assert result.days == len(HT26)
     assert result.rows == result.created == Lesson.objects.count() > 40 * 64 * 5
     assert [f"{m:%Y-%m}" for m in result.months] == ["2026-08", "2026-09", "2026-10", "2026-11"]
@@ -266,7 +267,7 @@ def test_a_seeded_demo_has_students_on_steps_2_3_and_4_and_is_idempotent():
     assert not AlertRecipient.objects.filter(notified_at__isnull=True).exists()
 
     counts = (Lesson.objects.count(), Alert.objects.count(), AlertRecipient.objects.count())
-    again = demo.seed_attendance(40, today=TODAY)
+    again = attendance_demo.seed_attendance(40, today=TODAY)
     assert again.created == 0 and again.updated == result.rows
     assert (Lesson.objects.count(), Alert.objects.count(), AlertRecipient.objects.count()) == (
         counts
@@ -274,18 +275,18 @@ def test_a_seeded_demo_has_students_on_steps_2_3_and_4_and_is_idempotent():
 
 
 def test_the_demo_period_is_cut_to_the_most_recent_days():
-    days, before = demo.attendance_days(TODAY, max_days=40)
+    days, before = attendance_demo.attendance_days(TODAY, max_days=40)
     assert days == HT26[-40:]
     assert before == len(HT26)
-    assert demo.attendance_days(TODAY) == (HT26, 0)
+    assert attendance_demo.attendance_days(TODAY) == (HT26, 0)
 
 
 def test_the_demo_mentors_groups_come_first_for_the_cast():
-    groups = demo.featured_groups(800)
+    groups = attendance_demo.featured_groups(800)
     first = groups[0]
     school, _grade, name = demo.all_groups()[first[0]]
     assert (school.key, name) == (demo.SCHOOLS[0].key, demo.MENTOR_GROUP)
-    profiles = gen.profiles(800, seed=demo.ATTENDANCE_SEED, featured=groups)
+    profiles = gen.profiles(800, seed=attendance_demo.ATTENDANCE_SEED, featured=groups)
     assert [profiles[i].name for i in first[:3]] == ["step_3", "step_2", "step_4"]
 
 

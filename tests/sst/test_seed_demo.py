@@ -305,16 +305,17 @@ def test_readme_lists_every_demo_user():
 def test_school_steps_are_seeded_once_and_fill_the_eht_agenda(fast_passwords, client):
     from django.urls import reverse
 
+    from cases import demo as cases_demo
     from cases.models import SchoolSocialMapping
 
     output = _seed(240, attendance=True)
-    first = demo.steps_counts()
+    first = cases_demo.steps_counts()
     assert "School steps:" in output
     assert first.checklists >= 1 and first.reported >= 1
     assert first.decisions >= 1 and first.mappings >= 2 and first.escalations >= 1
     assert first.meetings >= 1 and first.offered_times >= 2 and first.health_talks >= 1
     _seed(240, attendance=True)
-    assert demo.steps_counts() == first
+    assert cases_demo.steps_counts() == first
 
     approved = SchoolSocialMapping.objects.get(
         approval="approved", case__student__school__unit_code="99900011"
