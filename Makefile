@@ -28,7 +28,7 @@ PANGO_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0
 help:
 	@echo "make demo          install, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test          run the test suite (extra pytest arguments: ARGS=\"-k foo\")"
-	@echo "make lint          ruff check and ruff format --check"
+	@echo "make lint          ruff check, ruff format --check, lint-imports (apps depend forward)"
 	@echo "make format        ruff format and ruff check --fix"
 	@echo "make check-deploy  manage.py check --deploy with production settings"
 	@echo "make messages      update and compile the Swedish translations (needs gettext)"
@@ -93,6 +93,7 @@ test: system-deps var
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -114,7 +115,7 @@ messages: $(STAMP)
 
 clean:
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
-	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis staticfiles build \
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis staticfiles build \
 		test-artifacts *.egg-info
 
 distclean: clean
