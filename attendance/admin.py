@@ -11,6 +11,7 @@ from sst.admin import PolicyAdmin, admin_site
 
 from . import services
 from .models import StaircasePolicy
+from .tasks import rollup_and_evaluate
 
 
 @admin.register(StaircasePolicy, site=admin_site)
@@ -42,6 +43,4 @@ class StaircasePolicyAdmin(PolicyAdmin):
     ) -> None:
         services.policy_save(policy=obj, by=request.user)  # type: ignore[arg-type]
         # New thresholds give new steps: re-evaluate the current month after commit.
-        from .tasks import rollup_and_evaluate
-
         transaction.on_commit(rollup_and_evaluate.delay)

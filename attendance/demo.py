@@ -24,7 +24,7 @@ from sst import demo
 from sst.models import Role
 
 from . import generator
-from .importers import import_attendance
+from .imports.lessons import import_attendance
 from .models import Alert, AlertRecipient, Lesson, MonthlyAbsence
 from .services import absence_month_refresh
 

@@ -1,6 +1,6 @@
 """A deterministic lesson generator: fictitious attendance for the demo and the benchmark.
 
-It yields rows in the attendance import's column order (``importers.ATTENDANCE_COLUMNS``)
+It yields rows in the attendance import's column order (``imports.lessons.ATTENDANCE_COLUMNS``)
 and writes them as the semicolon-separated CSV an attendance system exports, so the demo
 and the benchmark load lessons through the real import path, never a shortcut.
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO
 
-from .importers import ATTENDANCE_COLUMNS
+from .imports.lessons import ATTENDANCE_COLUMNS
 
 Row = tuple[str, str, str, str, str, str, str, str, str]
 

@@ -1,14 +1,13 @@
 """Import pages: upload a register or attendance file, follow the import, read the history.
 
 Only school and municipality administrators reach them (404 for anyone else). The upload is
-size-checked before its body is read, stored under ``IMPORT_UPLOAD_DIR`` and imported by the
-``run_import`` task (in-process when no broker is configured); the result page polls a small
-partial with htmx until the import is done.
+size-checked before its body is read; ``imports.jobs.import_upload`` stores it under
+``IMPORT_UPLOAD_DIR`` and queues the ``run_import`` task (in-process when no broker is
+configured); the result page polls a small partial with htmx until the import is done.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -20,7 +19,6 @@ from django.core.files.uploadhandler import (
     TemporaryFileUploadHandler,
 )
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -31,9 +29,9 @@ from sst import access, audit
 from sst.access import can_import, import_runs_visible_to, import_scopes_of
 from sst.models import User
 
-from . import tasks
 from .import_forms import ImportUploadForm, max_upload_bytes, too_large_message
-from .importers import progress_pct, stored_file
+from .imports import jobs
+from .imports.runs import import_run_progress_pct
 from .models import ImportRun, ImportStatus
 
 PAGE_SIZE = 50
@@ -195,47 +193,16 @@ def _upload_checked(
 
 
 def _store_and_enqueue(request: HttpRequest, *, kind: str, school: Any, upload: Any) -> ImportRun:
-    """Create the run, keep the file for the task, enqueue it once the run is committed."""
     user = request.user
     assert isinstance(user, User)  # import_admin_view let only signed-in staff through
-    path = None
-    try:
-        with transaction.atomic():
-            run = ImportRun.objects.create(
-                kind=kind,
-                file_name=_clean_file_name(upload.name),
-                file_size=upload.size,
-                uploaded_by=user,
-                school_scope=school,
-                status=ImportStatus.QUEUED,
-            )
-            path = stored_file(run)
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as out:
-                for chunk in upload.chunks(1 << 20):
-                    out.write(chunk)
-            run.stored_path = str(path)
-            run.save(update_fields=["stored_path"])
-            audit.record(
-                user=request.user,
-                action=audit.AuditAction.CREATE,
-                object_type="import_run",
-                object_id=str(run.public_id),
-                detail={
-                    "kind": kind,
-                    "bytes": upload.size,
-                    "school": school.pk if school else None,
-                },
-            )
-            # robust: an unexpected failure of an in-process (eager) import must not turn the
-            # upload into an error page; the run keeps its status and the result page shows it.
-            transaction.on_commit(lambda: tasks.run_import.delay(run.pk), robust=True)
-    except BaseException:
-        if path is not None:
-            path.unlink(missing_ok=True)
-        raise
-    return run
+    return jobs.import_upload(
+        kind=kind,
+        file_name=_clean_file_name(upload.name),
+        file_size=upload.size,
+        chunks=upload.chunks(1 << 20),
+        school=school,
+        by=user,
+    )
 
 
 # ---------------------------------------------------------------- result
@@ -247,7 +214,7 @@ def _status_context(run: ImportRun) -> dict[str, Any]:
         "run": run,
         "finished": finished,
         "succeeded": run.status == ImportStatus.SUCCEEDED,
-        "pct": progress_pct(run),
+        "pct": import_run_progress_pct(run),
         "poll_seconds": POLL_SECONDS,
     }
 

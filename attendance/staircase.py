@@ -18,6 +18,7 @@ from django.db.models import Min, Q
 from sst import access
 from sst.models import Municipality, Role, RoleMembership, Student
 
+from . import queue
 from .locks import lock_absence_writes
 from .models import (
     Alert,
@@ -263,9 +264,7 @@ def evaluate_month(month: datetime.date) -> Evaluation:
             created, recipients = create_alerts(hits)
         totals = [totals[0] + len(hits), totals[1] + created, totals[2] + recipients]
     if totals[2]:
-        from .tasks import send_alert_notices
-
-        transaction.on_commit(send_alert_notices.delay)
+        queue.alert_notices_after_commit()
     return Evaluation(*totals)
 
 

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import notices, services
+from .imports.jobs import run_stored_import
 
 
 @shared_task
@@ -31,6 +32,4 @@ def send_alert_notices() -> int:
 
 @shared_task
 def run_import(import_run_id: int) -> str:
-    from .importers import run_stored_import
-
     return run_stored_import(import_run_id)

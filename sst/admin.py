@@ -126,6 +126,10 @@ class UserAdmin(PolicyAdmin, BaseUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
     inlines = [MembershipInline]
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        services.account_saved(user=obj, by=request.user)  # type: ignore[arg-type]
+
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not RoleMembership:
             return super().save_formset(request, form, formset, change)

@@ -4,6 +4,7 @@ the student and guardian register (callers pass a parsed ``Personnummer``)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.db import transaction
 
@@ -58,6 +59,26 @@ def membership_delete(*, membership: RoleMembership, by: User | None) -> None:
     _record(membership, audit.AuditAction.DELETE, by)
     membership.delete()
     access.sync_user_permissions(user)
+
+
+# What later apps do once a person's account exists (created, or its e-mail changed): the
+# attendance app gives a mentor the classes the student register named their e-mail for
+# before the account existed. Registered in the apps' ``AppConfig.ready``; the core imports
+# no app.
+AccountHook = Callable[..., object]
+_account_hooks: list[AccountHook] = []
+
+
+def register_account_hook(hook: AccountHook) -> None:
+    """``hook(user, by=...)`` runs after every ``account_saved``; it must be idempotent."""
+    if hook not in _account_hooks:
+        _account_hooks.append(hook)
+
+
+def account_saved(*, user: User, by: User | None) -> None:
+    """Call after creating a person's account or changing it (administration, commands)."""
+    for hook in _account_hooks:
+        hook(user, by=by)
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from attendance.importers import run_import
+from attendance.imports.jobs import run_import
 from attendance.models import ImportRun, ImportStatus
 from sst.models import Municipality, School
 

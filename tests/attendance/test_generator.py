@@ -19,7 +19,8 @@ from django.db import connection
 
 from attendance import demo as attendance_demo
 from attendance import generator as gen
-from attendance.importers import ATTENDANCE_COLUMNS, read_rows
+from attendance.imports.lessons import ATTENDANCE_COLUMNS
+from attendance.imports.reader import read_rows
 from attendance.models import Alert, AlertRecipient, Lesson, MonthlyAbsence, Rule
 from sst import demo
 from sst.models import User

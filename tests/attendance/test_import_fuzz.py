@@ -22,8 +22,8 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attendance import importers
-from attendance.importers import run_import
+from attendance.imports import reader as imports_reader
+from attendance.imports.jobs import run_import
 from attendance.models import ImportKind, ImportRun, ImportStatus
 
 from ..factories import fake_personnummer
@@ -327,10 +327,10 @@ def test_read_rows_yields_or_refuses_only(english):
     @given(data=st.binary(max_size=2000), required=st.lists(st.sampled_from(["a", "b", "c"])))
     def check(data: bytes, required: list[str]) -> None:
         try:
-            for row_no, row in importers.read_rows(io.BytesIO(data), sorted(set(required))):
+            for row_no, row in imports_reader.read_rows(io.BytesIO(data), sorted(set(required))):
                 assert row_no >= 2
                 assert isinstance(row, dict)
-        except importers.ImportRefused as refused:
+        except imports_reader.ImportRefused as refused:
             assert refused.errors
 
     check()
@@ -341,13 +341,13 @@ def test_read_rows_yields_or_refuses_only(english):
 
 def _reference_records(data: bytes) -> list[tuple[int, list[str]]]:
     """The file read the plain way: line by line, each decoded on its own, through one
-    ``csv.reader`` — what the block reader in ``importers._lines``/``_records`` must equal."""
-    decoder = importers._Decoder()
+    ``csv.reader`` — what the block reader in ``imports_reader.lines``/``records`` must equal."""
+    decoder = imports_reader._Decoder()
 
     def lines() -> Iterator[str]:
         for line_no, raw in enumerate(io.BytesIO(data).readlines(), 1):
-            if len(raw) > importers.MAX_LINE_BYTES:
-                raise importers.ImportRefused([f"long {line_no}"])
+            if len(raw) > imports_reader.MAX_LINE_BYTES:
+                raise imports_reader.ImportRefused([f"long {line_no}"])
             if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw, decoder.encoding = raw[3:], "utf-8"
             yield decoder.decode(raw, line_no)
@@ -360,28 +360,28 @@ def _reference_records(data: bytes) -> list[tuple[int, list[str]]]:
         except StopIteration:
             return records
         except csv.Error:
-            raise importers.ImportRefused([f"quoting {reader.line_num}"]) from None
+            raise imports_reader.ImportRefused([f"quoting {reader.line_num}"]) from None
         records.append((reader.line_num, values or [""]))
 
 
 def _fast_records(data: bytes) -> list[tuple[int, list[str]]]:
     try:
-        records = importers._records(importers._lines(io.BytesIO(data)))
+        records = imports_reader.records(imports_reader.lines(io.BytesIO(data)))
         return [(row, values or [""]) for row, values in records]  # [] and [""]: both blank
-    except importers.ImportRefused as refused:
+    except imports_reader.ImportRefused as refused:
         message = refused.errors[0]
         row = re.search(r"\d+", message)
         if "longer than 64 kB" in message:
-            raise importers.ImportRefused([f"long {row[0]}"]) from None  # type: ignore[index]
+            raise imports_reader.ImportRefused([f"long {row[0]}"]) from None  # type: ignore[index]
         if "broken quoting" in message:
-            raise importers.ImportRefused([f"quoting {row[0]}"]) from None  # type: ignore[index]
+            raise imports_reader.ImportRefused([f"quoting {row[0]}"]) from None  # type: ignore[index]
         raise
 
 
 def _outcome(read: Callable[[bytes], Any], data: bytes) -> tuple[str, Any]:
     try:
         return "read", read(data)
-    except importers.ImportRefused as refused:
+    except imports_reader.ImportRefused as refused:
         return "refused", refused.errors[0]
 
 
@@ -397,8 +397,8 @@ READER_TEXT = st.text(alphabet='ab;"\r\n åÅ\u20ac', max_size=300)
 def test_the_block_reader_reads_like_csv_reader_line_by_line(english, monkeypatch, block):
     """Same records, row numbers and refusals as the plain reader, whatever the block size
     (tiny blocks cut lines, characters and quoted fields at every possible place)."""
-    monkeypatch.setattr(importers, "BLOCK_BYTES", block)
-    monkeypatch.setattr(importers, "MAX_LINE_BYTES", 40)
+    monkeypatch.setattr(imports_reader, "BLOCK_BYTES", block)
+    monkeypatch.setattr(imports_reader, "MAX_LINE_BYTES", 40)
 
     @settings(max_examples=300, deadline=None)
     @given(

@@ -19,12 +19,13 @@ from django.db import connection, connections
 from django.db.models import Sum
 from django.utils import translation
 
-from attendance import importers
-from attendance.importers import link_pending_mentors, run_import
+from attendance.imports import jobs, lessons, registers, runs
+from attendance.imports.jobs import run_import
+from attendance.imports.registers import link_pending_mentors
 from attendance.management import importcommand
 from attendance.models import ImportKind, ImportRun, ImportStatus, Lesson, MonthlyAbsence
 from sst import access
-from sst.models import District, MentorGroup, Role, RoleMembership, School, Student
+from sst.models import District, MentorGroup, Role, RoleMembership, School, Student, User
 
 from ..factories import (
     DistrictFactory,
@@ -36,9 +37,9 @@ from ..factories import (
     grant,
 )
 
-ATTENDANCE_HEADER = ";".join(importers.ATTENDANCE_COLUMNS)
-STUDENT_HEADER = ";".join(importers.STUDENT_COLUMNS)
-SCHOOL_HEADER = ";".join(importers.SCHOOL_COLUMNS)
+ATTENDANCE_HEADER = ";".join(lessons.ATTENDANCE_COLUMNS)
+STUDENT_HEADER = ";".join(registers.STUDENT_COLUMNS)
+SCHOOL_HEADER = ";".join(registers.SCHOOL_COLUMNS)
 
 
 # ---------------------------------------------------------------- helpers (also used by the
@@ -403,7 +404,7 @@ def test_a_school_register_with_another_municipalitys_school_changes_nothing(wor
 
 
 def test_utf8_with_bom_and_columns_in_any_order_with_any_case(world):
-    columns = list(reversed(importers.ATTENDANCE_COLUMNS))
+    columns = list(reversed(lessons.ATTENDANCE_COLUMNS))
     header = ";".join(c.upper() if i % 2 else c.title() for i, c in enumerate(columns))
     line = lesson_line(world.student_a1, world.school_a, subject="Svenska språket")
     values = list(reversed(line.split(";")))
@@ -569,6 +570,53 @@ def test_mentor_email_without_a_user_waits_for_the_account(world):
     assert link_pending_mentors(mentor) == 0  # nothing waits any more
 
 
+def test_a_mentor_named_before_their_account_gets_the_class_when_the_account_is_made(world, client):
+    """``link_pending_mentors`` runs when the administrator creates the account."""
+    from django.urls import reverse
+
+    from ..conftest import verified_login
+
+    number = str(fake_personnummer(622))
+    data = csv_file(
+        STUDENT_HEADER + ";mentor_epost",
+        [student_line(number, "Väntar", "Elevsson", world.school_a, "9Z", "9", "kommer@skola.se")],
+    )
+    assert run_file(ImportKind.STUDENTS, data).status == ImportStatus.SUCCEEDED
+    group = MentorGroup.objects.get(school=world.school_a, name="9Z")
+    assert group.pending_mentor_email == "kommer@skola.se"
+
+    verified_login(client, world.admin_m)
+    response = client.post(
+        reverse("admin:sst_user_add"),
+        {
+            "username": "kommer",
+            "password1": "Ett-langt-losenord-2026",
+            "password2": "Ett-langt-losenord-2026",
+            "usable_password": "true",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    mentor = User.objects.get(username="kommer")
+    assert not RoleMembership.objects.filter(user=mentor).exists()  # no e-mail yet
+
+    response = client.post(
+        reverse("admin:sst_user_change", args=[mentor.pk]),
+        {
+            "username": "kommer",
+            "email": "Kommer@skola.se",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    group.refresh_from_db()
+    assert group.pending_mentor_email == ""
+    assert list(access.mentor_groups_of(mentor)) == [group]
+
+
 def test_mentor_email_of_an_existing_user_gives_the_class_at_once(world):
     mentor = UserFactory(username="befintlig", email="befintlig@skola.se")
     data = csv_file(
@@ -633,20 +681,20 @@ def test_progress_is_100_when_done(world):
     run = run_file(
         ImportKind.ATTENDANCE, attendance_file([lesson_line(world.student_a1, world.school_a)])
     )
-    assert importers.progress_pct(run) == 100
+    assert runs.import_run_progress_pct(run) == 100
     queued = ImportRun.objects.create(kind=ImportKind.ATTENDANCE, file_name="x.csv", file_size=0)
-    assert importers.progress_pct(queued) == 0
+    assert runs.import_run_progress_pct(queued) == 0
 
 
 def test_the_stored_upload_is_deleted_after_the_task(world, settings, tmp_path):
     settings.IMPORT_UPLOAD_DIR = str(tmp_path)
     run = ImportRun.objects.create(kind=ImportKind.ATTENDANCE, file_name="x.csv", file_size=10)
-    path = importers.stored_file(run)
+    path = runs.stored_file(run)
     path.write_bytes(attendance_file([lesson_line(world.student_a1, world.school_a)]))
-    assert importers.run_stored_import(run.pk) == ImportStatus.SUCCEEDED
+    assert jobs.run_stored_import(run.pk) == ImportStatus.SUCCEEDED
     assert not path.exists()
     # Running the task twice changes nothing.
-    assert importers.run_stored_import(run.pk) == ImportStatus.SUCCEEDED
+    assert jobs.run_stored_import(run.pk) == ImportStatus.SUCCEEDED
     assert Lesson.objects.count() == 1
 
 
@@ -697,7 +745,7 @@ def test_any_unexpected_error_is_recorded_as_a_refusal(world, monkeypatch):
     def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("internal detail 42")
 
-    monkeypatch.setitem(importers.IMPORTERS, ImportKind.ATTENDANCE, boom)
+    monkeypatch.setitem(jobs.IMPORTERS, ImportKind.ATTENDANCE, boom)
     run = ImportRun.objects.create(kind=ImportKind.ATTENDANCE, file_name="x.csv", file_size=1)
     run_import(run, io.BytesIO(b"x"))
     run.refresh_from_db()
@@ -842,13 +890,13 @@ def test_dates_are_real_dates(world):
 
 def test_the_import_memo_keeps_only_short_valid_values_and_at_most_its_limit():
     """Memory stays bounded whatever the file: a memo never holds long or wrong values."""
-    memo = importers._Memo(
-        lambda key: importers._Problem("wrong") if key.startswith("x") else key.upper(),
+    memo = lessons._Memo(
+        lambda key: lessons._Problem("wrong") if key.startswith("x") else key.upper(),
         limit=3,
     )
     assert memo["a"] == "A" and memo["x1"].message == "wrong"
     assert memo["b" * 65] == "B" * 65  # checked, but too long to keep
     assert memo["c"] == "C" and memo["d"] == "D" and memo["e"] == "E"
     assert sorted(memo) == ["a", "c", "d"]  # the limit: three
-    pair = importers._Memo(lambda key: "-".join(key))
+    pair = lessons._Memo(lambda key: "-".join(key))
     assert pair["08:00", "09:00"] == "08:00-09:00" and list(pair) == [("08:00", "09:00")]

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from attendance import importers, notices, rollup, staircase, tasks
+from attendance import notices, rollup, staircase, tasks
+from attendance.imports import lessons
 from attendance.models import Alert, AlertRecipient, Lesson, MonthlyAbsence
 from attendance.rollup import rollup_month
 from attendance.services import absence_month_refresh
@@ -254,7 +255,7 @@ def test_import_rollup_and_evaluate_twice_change_nothing(world):
             (world.student_b1, OCT, 20, 320, 0),  # 16 %
         ]
     )
-    first = importers.import_attendance(io.BytesIO(data), by=None)
+    first = lessons.import_attendance(io.BytesIO(data), by=None)
     assert (first.rows, first.created, first.updated) == (50, 50, 0)
     assert first.months == {SEP, OCT}
 
@@ -282,7 +283,7 @@ def test_import_rollup_and_evaluate_twice_change_nothing(world):
     }
     assert len(people) > 0
 
-    again = importers.import_attendance(io.BytesIO(data), by=None)
+    again = lessons.import_attendance(io.BytesIO(data), by=None)
     assert (again.rows, again.created, again.updated) == (50, 0, 50)
     assert Lesson.objects.count() == 50
     refresh_all()

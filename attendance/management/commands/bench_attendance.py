@@ -46,7 +46,8 @@ from django.test.utils import override_settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from attendance import generator, importers, staircase
+from attendance import generator, staircase
+from attendance.imports import lessons
 from attendance.models import MonthlyAbsence, next_month
 from attendance.rollup import _SUMS_SQL, month_start, rollup_month
 from sst import access, crypto
@@ -574,21 +575,10 @@ class _Bench:
         self._overview()
 
     def _import(self) -> None:
-        """The real import; its inner steps timed by wrapping the stage's methods."""
-        stage_times = {"duplicates": 0.0, "merge": 0.0}
-        originals = {name: getattr(importers._Stage, name) for name in stage_times}
+        """The real import; its database steps timed by the import itself (``StageSeconds``)."""
+        stage = lessons.StageSeconds()
         commit_time = [0.0]
         original_commit = connection.commit
-
-        def timed(name: str) -> Callable[..., Any]:
-            def wrapper(stage: Any, *args: Any, **kwargs: Any) -> Any:
-                start = time.perf_counter()
-                try:
-                    return originals[name](stage, *args, **kwargs)
-                finally:
-                    stage_times[name] += time.perf_counter() - start
-
-            return wrapper
 
         def commit() -> None:
             start = time.perf_counter()
@@ -598,32 +588,28 @@ class _Bench:
                 commit_time[0] += time.perf_counter() - start
 
         _checkpoint()
-        for name in stage_times:
-            setattr(importers._Stage, name, timed(name))
         connection.commit = commit  # type: ignore[method-assign]
         try:
             with self.path.open("rb") as stream, measure("import", trace=False) as phase:
-                result = importers.import_attendance(stream, by=None)
+                result = lessons.import_attendance(stream, by=None, stage_seconds=stage)
         finally:
-            for name, original in originals.items():
-                setattr(importers._Stage, name, original)
             del connection.commit
         self.months = sorted(result.months)
-        python = phase.seconds - sum(stage_times.values()) - commit_time[0]
+        python = phase.seconds - stage.duplicates - stage.merge - commit_time[0]
         phase.extra = {
             "rows": result.rows,
             "created": result.created,
             "rows_per_s": result.rows / phase.seconds,
             "read_validate_copy_to_stage_s": python,
-            "duplicate_check_s": stage_times["duplicates"],
-            "upsert_s": stage_times["merge"],
+            "duplicate_check_s": stage.duplicates,
+            "upsert_s": stage.merge,
             "commit_s": commit_time[0],
         }
         self.phases["import"] = phase
         self.out(
             f"  import_attendance: {result.rows} rows in {phase.seconds:.1f} s: read, validate "
             f"and COPY to the stage {python:.1f} s, duplicate check "
-            f"{stage_times['duplicates']:.1f} s, upsert {stage_times['merge']:.1f} s, commit "
+            f"{stage.duplicates:.1f} s, upsert {stage.merge:.1f} s, commit "
             f"{commit_time[0]:.1f} s"
         )
 
@@ -739,7 +725,7 @@ class _Bench:
             head = _head(self.path, count)
             try:
                 with head.open("rb") as stream, measure(label, trace=True) as phase:
-                    importers.import_attendance(stream, by=None)
+                    lessons.import_attendance(stream, by=None)
             finally:
                 head.unlink(missing_ok=True)
             self.traced[label] = phase.traced_peak or 0

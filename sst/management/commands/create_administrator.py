@@ -53,6 +53,7 @@ class Command(BaseCommand):
             raise CommandError(" ".join(error.messages)) from None
         user.set_password(password)
         user.save()
+        services.account_saved(user=user, by=None)
         services.membership_save(
             membership=RoleMembership(
                 user=user, role=Role.ADMINISTRATOR, municipality=municipality
