@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -26,7 +26,7 @@ from . import lessons, reader, registers, runs
 
 logger = logging.getLogger(__name__)
 
-IMPORTERS = {
+IMPORTERS: dict[str, Callable[..., reader.ImportResult]] = {
     ImportKind.SCHOOLS: registers.import_schools,
     ImportKind.STUDENTS: registers.import_students,
     ImportKind.ATTENDANCE: lessons.import_attendance,
@@ -84,7 +84,7 @@ def run_import(
                 stream, municipality=municipality, by=run.uploaded_by, run=run
             )
         else:
-            result = IMPORTERS[run.kind](  # type: ignore[operator]
+            result = IMPORTERS[run.kind](
                 stream, by=run.uploaded_by, school_scope=run.school_scope, run=run
             )
     except reader.ImportRefused as refused:
