@@ -192,7 +192,7 @@ def alert_recipient_for_user(user: access.AnyUser, alert_id: uuid.UUID | str) ->
         audit.record(
             user=user,
             action=audit.AuditAction.ACCESS_DENIED,
-            object_type="absence_alert",
+            object_type=audit.AuditObjectType.ABSENCE_ALERT,
             object_id=str(alert_id),
         )
         raise Http404

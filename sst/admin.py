@@ -37,7 +37,7 @@ class SSTAdminSite(admin.AdminSite):
             audit.record(
                 user=request.user,
                 action=audit.AuditAction.ACCESS_DENIED,
-                object_type="page",
+                object_type=audit.AuditObjectType.PAGE,
                 object_id="admin",
             )
             raise Http404

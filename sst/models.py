@@ -334,6 +334,9 @@ class MentorGroupUserObjectPermission(UserObjectPermissionBase):
 
 
 class AuditAction(models.TextChoices):
+    """What an audit event records. The audit log page shows the label beside the object
+    type's ("Läste" + "Frånvaro"), so a label is a past-tense verb."""
+
     VIEW = "view", _("Viewed")
     LIST = "list", _("Listed")
     CREATE = "create", _("Created")
@@ -349,39 +352,51 @@ class AuditAction(models.TextChoices):
     OTP_ENROLLED = "otp_enrolled", _("Enrolled second factor")
 
 
-# Readable names for the object types the audit trail records.
-AUDIT_OBJECT_LABELS = {
-    "student": _("Student"),
-    "guardian": _("Guardian"),
-    "role_membership": _("Role membership"),
-    "audit_log": _("Audit log"),
-    "page": _("Page"),
-    "absence_alert": _("Absence alert"),
-    "staircase_policy": _("Staircase policy"),
-    "import_schools": _("School register import"),
-    "import_students": _("Student register import"),
-    "import_attendance": _("Attendance import"),
-    "absence_export": _("Absence export"),
-    "school_overview": _("School overview"),
-    "case": _("Case"),
-    "mentor_checklist": _("Mentor checklist"),
-    "school_social_mapping": _("School-social mapping"),
-    "school_social_work": _("Mapping and student health"),
-    "offered_time": _("Offered time"),
-    "pedagogical_mapping": _("Pedagogical mapping"),
-    "health_talk": _("Health talk"),
-    "eht": _("Student health team"),
-    "escalation": _("Escalation"),
-    "import": _("Import"),
-    "eht_students": _("Student health team list"),
-    "eht_agenda": _("Student health team agenda"),
-    "eht_decisions": _("Student health team decisions"),
-    "eht_decision": _("Student health team decision"),
-    "eht_meeting": _("Student health team meeting"),
-    "step4_report": _("Step 4 report"),
-    "school": _("School"),
-    "school_role": _("Role at a school"),
-}
+class AuditObjectType(models.TextChoices):
+    """What kind of thing an audit event is about.
+
+    ``AuditEvent.object_type`` keeps the plain value and has no ``choices`` on purpose: old
+    rows with a value no longer listed here stay valid and are shown raw (``label_for``).
+    """
+
+    # People and the organisation
+    STUDENT = "student", _("Student")
+    GUARDIAN = "guardian", _("Guardian")
+    SCHOOL = "school", _("School")
+    SCHOOL_ROLE = "school_role", _("Role at a school")
+    ROLE_MEMBERSHIP = "role_membership", _("Role membership")
+    # Absence and imports
+    STUDENT_ABSENCE = "student_absence", _("Absence")
+    ABSENCE_ALERT = "absence_alert", _("Absence alert")
+    STAIRCASE_POLICY = "staircase_policy", _("Staircase policy")
+    IMPORT_RUN = "import_run", _("Import")
+    IMPORT_SCHOOLS = "import_schools", _("School register import")
+    IMPORT_STUDENTS = "import_students", _("Student register import")
+    IMPORT_ATTENDANCE = "import_attendance", _("Attendance import")
+    # The school's steps and the case
+    CASE = "case", _("Case")
+    MENTOR_CHECKLIST = "mentor_checklist", _("Mentor checklist")
+    MENTOR_CHECKLIST_EHT = "mentor_checklist_eht", _("Mentor checklist: student health team part")
+    SCHOOL_SOCIAL_WORK = "school_social_work", _("Mapping and student health")
+    SCHOOL_SOCIAL_MAPPING = "school_social_mapping", _("School-social mapping")
+    OFFERED_TIME = "offered_time", _("Offered time")
+    PEDAGOGICAL_MAPPING = "pedagogical_mapping", _("Pedagogical mapping")
+    HEALTH_TALK = "health_talk", _("Health talk")
+    EHT_STUDENTS = "eht_students", _("Student health team list")
+    EHT_AGENDA = "eht_agenda", _("Student health team agenda")
+    EHT_MEETING = "eht_meeting", _("Student health team meeting")
+    EHT_DECISION = "eht_decision", _("Student health team decision")
+    EHT_DECISIONS = "eht_decisions", _("Student health team decisions")
+    STEP4_REPORT = "step4_report", _("Step 4 report")
+    ESCALATION = "escalation", _("Escalation")
+    # The application itself
+    PAGE = "page", _("Page")
+    AUDIT_LOG = "audit_log", _("Audit log")
+
+    @classmethod
+    def label_for(cls, value: str) -> str:
+        """The label of a stored value; a value this version does not know is shown as is."""
+        return str(cls(value).label) if value in cls.values else value
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -435,7 +450,7 @@ class AuditEvent(models.Model):
 
     @property
     def object_type_label(self) -> str:
-        return str(AUDIT_OBJECT_LABELS.get(self.object_type, self.object_type))
+        return AuditObjectType.label_for(self.object_type)
 
     @property
     def role_labels(self) -> str:
