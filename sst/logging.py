@@ -18,14 +18,31 @@ class RequestIdFilter(logging.Filter):
 
 
 class PersonnummerScrubFilter(logging.Filter):
-    """Defence in depth: mask anything shaped like a personnummer before it is written."""
+    """Defence in depth: mask anything shaped like a personnummer before it is written.
+
+    The message, a logged exception's traceback (an exception's text may quote a value) and
+    the stack. Deliberately no date or check-digit test: a mistyped number is personal data
+    too. The pattern stops at letters, digits and hyphens on either side, so the digit
+    groups of a UUID (audit ids, request ids) stay readable.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        scrubbed = PERSONNUMMER_LIKE.sub("[personnummer]", message)
+        scrubbed = _scrub(message)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
+        if record.exc_info and not record.exc_text:
+            # The formatter reuses a cached exc_text, so the scrubbed text is what is written.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = _scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = _scrub(record.stack_info)
         return True
+
+
+def _scrub(text: str) -> str:
+    return PERSONNUMMER_LIKE.sub("[personnummer]", text)
 
 
 class NoPersonalDataReporterFilter(SafeExceptionReporterFilter):
