@@ -2,7 +2,10 @@
 
 import logging
 import re
+from collections.abc import ItemsView
+from typing import Any
 
+from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter
 
 from . import requestid
@@ -51,10 +54,10 @@ class NoPersonalDataReporterFilter(SafeExceptionReporterFilter):
     def is_active(self, request: object) -> bool:
         return True
 
-    def get_post_parameters(self, request):  # type: ignore[no-untyped-def]
+    def get_post_parameters(self, request: HttpRequest | None) -> dict[str, Any]:
         if request is None:
             return {}
         return {key: self.cleansed_substitute for key in request.POST}
 
-    def get_traceback_frame_variables(self, request, tb_frame):  # type: ignore[no-untyped-def]
-        return [("(hidden)", self.cleansed_substitute)]
+    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> ItemsView[str, Any]:
+        return {"(hidden)": self.cleansed_substitute}.items()

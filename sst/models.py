@@ -288,7 +288,7 @@ class RoleMembership(models.Model):
         return self.mentor_group or self.school or self.district or self.municipality
 
     @property
-    def place_kind(self) -> str | None:
+    def place_kind(self) -> PlaceKind | None:
         for kind, field in (
             (PlaceKind.MENTOR_GROUP, "mentor_group_id"),
             (PlaceKind.SCHOOL, "school_id"),
@@ -306,11 +306,11 @@ class RoleMembership(models.Model):
         places = [self.municipality_id, self.district_id, self.school_id, self.mentor_group_id]
         if sum(p is not None for p in places) != 1:
             raise ValidationError(_("Choose exactly one place for the role."))
-        allowed = ROLE_PLACES.get(self.role, frozenset())
-        if self.place_kind not in allowed:
+        kind = self.place_kind
+        if kind not in ROLE_PLACES.get(self.role, frozenset()):
             raise ValidationError(
                 _("%(role)s cannot be held at a %(kind)s.")
-                % {"role": self.get_role_display(), "kind": PlaceKind(self.place_kind).label}
+                % {"role": self.get_role_display(), "kind": kind.label if kind else ""}
             )
         if self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("The end date is before the start date.")})
