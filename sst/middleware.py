@@ -1,4 +1,4 @@
-"""Request id and access-policy upkeep for every request."""
+"""Every request: its id, the access policy's daily upkeep and the second-factor gate."""
 
 from __future__ import annotations
 

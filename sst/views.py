@@ -1,4 +1,4 @@
-"""Sign-in, the second factor, "my desk", the audit log and the error pages."""
+"""Sign-in, the second factor, "my desk", the audit log, the health check and the error pages."""
 
 from __future__ import annotations
 
