@@ -14,6 +14,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 ARGS ?=
+# The apps, in the order work flows through them (and the only direction imports may go).
+APPS := sst attendance cases referrals actionplans followup reports
 # The first Python 3.11+ on the PATH; override with `make PYTHON=/path/to/python3.12 ...`.
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && \
@@ -28,7 +30,7 @@ PANGO_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0
 help:
 	@echo "make demo          install, migrate, seed demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test          run the test suite (extra pytest arguments: ARGS=\"-k foo\")"
-	@echo "make lint          ruff check, ruff format --check, lint-imports (apps depend forward)"
+	@echo "make lint          ruff check, ruff format --check, lint-imports (apps depend forward), mypy"
 	@echo "make format        ruff format and ruff check --fix"
 	@echo "make check-deploy  manage.py check --deploy with production settings"
 	@echo "make messages      update and compile the Swedish translations (needs gettext)"
@@ -94,6 +96,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy $(APPS)
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -51,7 +51,7 @@ def import_admin_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             audit.record(
                 user=request.user,
                 action=audit.AuditAction.ACCESS_DENIED,
-                object_type="page",
+                object_type=audit.AuditObjectType.PAGE,
                 object_id=request.resolver_match.view_name if request.resolver_match else "",
             )
             raise Http404
@@ -66,7 +66,7 @@ def _run_for_user(request: HttpRequest, public_id: Any) -> ImportRun:
         audit.record(
             user=request.user,
             action=audit.AuditAction.ACCESS_DENIED,
-            object_type="import_run",
+            object_type=audit.AuditObjectType.IMPORT_RUN,
             object_id=str(public_id),
         )
         raise Http404
@@ -85,7 +85,7 @@ def history(request: HttpRequest) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type="import_run",
+        object_type=audit.AuditObjectType.IMPORT_RUN,
         detail={"count": len(page.object_list), "page": page.number},
     )
     return render(
@@ -223,7 +223,7 @@ def _audit_result(request: HttpRequest, run: ImportRun) -> None:
     audit.record(
         user=request.user,
         action=audit.AuditAction.VIEW,
-        object_type="import_run",
+        object_type=audit.AuditObjectType.IMPORT_RUN,
         object_id=str(run.public_id),
         detail={"status": run.status},
     )

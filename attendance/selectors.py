@@ -55,9 +55,7 @@ def term_months(month: datetime.date, today: datetime.date) -> tuple[str, list[d
 
 def policy_of(school: School) -> StaircasePolicy:
     """The municipality's thresholds; the defaults if none was saved yet (no write on a read)."""
-    policy = StaircasePolicy.objects.filter(
-        municipality__districts__schools=school.pk  # type: ignore[misc]
-    ).first()
+    policy = StaircasePolicy.objects.filter(municipality__districts__schools=school.pk).first()
     return policy or StaircasePolicy()
 
 
@@ -139,7 +137,7 @@ def mentor_desk(user: access.AnyUser, today: datetime.date) -> MentorDesk | None
                 this_month=monthly.get((student.pk, this_month)),
                 last_month=monthly.get((student.pk, last_month)),
                 trend=[(m, monthly.get((student.pk, m))) for m in months],
-                alert_count=student.alert_count,  # type: ignore[attr-defined]
+                alert_count=student.alert_count,
             )
         )
     return MentorDesk(this_month, last_month, term_name, months, list(tables.values()))
@@ -191,7 +189,7 @@ def alert_recipient_for_user(user: access.AnyUser, alert_id: uuid.UUID | str) ->
         audit.record(
             user=user,
             action=audit.AuditAction.ACCESS_DENIED,
-            object_type="absence_alert",
+            object_type=audit.AuditObjectType.ABSENCE_ALERT,
             object_id=str(alert_id),
         )
         raise Http404
@@ -199,7 +197,7 @@ def alert_recipient_for_user(user: access.AnyUser, alert_id: uuid.UUID | str) ->
 
 
 def student_alerts(student: Student) -> list[Alert]:
-    return list(student.alerts.order_by("-period_end", "-created_at"))  # type: ignore[attr-defined]
+    return list(student.alerts.order_by("-period_end", "-created_at"))
 
 
 # ---------------------------------------------------------------- schools

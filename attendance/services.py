@@ -34,7 +34,7 @@ def alert_acknowledge(*, recipient: AlertRecipient, by: User) -> AlertRecipient:
         audit.record(
             user=by,
             action=audit.AuditAction.UPDATE,
-            object_type="absence_alert",
+            object_type=audit.AuditObjectType.ABSENCE_ALERT,
             object_id=str(recipient.alert.public_id),
             student_id=recipient.alert.student.public_id,
             role=recipient.role,
@@ -49,7 +49,7 @@ def policy_save(*, policy: StaircasePolicy, by: User | None) -> StaircasePolicy:
     audit.record(
         user=by,
         action=audit.AuditAction.UPDATE,
-        object_type="staircase_policy",
+        object_type=audit.AuditObjectType.STAIRCASE_POLICY,
         object_id=str(policy.pk),
     )
     return policy

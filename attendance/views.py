@@ -150,7 +150,7 @@ def student_absence(request: HttpRequest, public_id: str) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.VIEW,
-        object_type="student_absence",
+        object_type=audit.AuditObjectType.STUDENT_ABSENCE,
         object_id=str(student.public_id),
         student_id=student.public_id,
         role=access.role_for_student(request.user, student),
@@ -205,7 +205,7 @@ def school_overview(request: HttpRequest, unit_code: str) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type="student_absence",
+        object_type=audit.AuditObjectType.STUDENT_ABSENCE,
         object_id=school.unit_code,
         detail={
             "page": "school_overview",
@@ -278,7 +278,7 @@ def school_export(request: HttpRequest, unit_code: str) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.EXPORT,
-        object_type="student_absence",
+        object_type=audit.AuditObjectType.STUDENT_ABSENCE,
         object_id=school.unit_code,
         detail={"count": count, "month": f"{month:%Y-%m}", "format": "csv"},
     )
@@ -317,7 +317,7 @@ def alerts_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type="absence_alert",
+        object_type=audit.AuditObjectType.ABSENCE_ALERT,
         detail={"page": "desk", "count": len(inbox.open) + len(inbox.done)},
     )
     return "attendance/panel_alerts.html", {"inbox": inbox, "next": request.get_full_path()}
@@ -332,7 +332,7 @@ def mentor_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
         audit.record(
             user=request.user,
             action=audit.AuditAction.LIST,
-            object_type="student_absence",
+            object_type=audit.AuditObjectType.STUDENT_ABSENCE,
             role="mentor",
             detail={"page": "desk", "count": desk.student_count},
         )

@@ -16,6 +16,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_otp.middleware import is_verified
 
 from . import access, audit, services
 from .models import District, MentorGroup, Municipality, RoleMembership, School, User
@@ -28,7 +29,7 @@ class SSTAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
-        return access.can_administer(user) and user.is_verified()  # type: ignore[union-attr]
+        return access.can_administer(user) and is_verified(user)
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         """Sign-in goes through the normal login (throttling, second factor); a signed-in
@@ -37,7 +38,7 @@ class SSTAdminSite(admin.AdminSite):
             audit.record(
                 user=request.user,
                 action=audit.AuditAction.ACCESS_DENIED,
-                object_type="page",
+                object_type=audit.AuditObjectType.PAGE,
                 object_id="admin",
             )
             raise Http404
@@ -45,6 +46,14 @@ class SSTAdminSite(admin.AdminSite):
 
 
 admin_site = SSTAdminSite(name="admin")
+
+
+def _administrator(request: HttpRequest) -> User:
+    """The signed-in person acting in the admin (the site lets no one else this far)."""
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404
+    return user
 
 
 class PolicyAdmin(admin.ModelAdmin):
@@ -73,7 +82,7 @@ class PolicyInline(admin.TabularInline):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return access.can_administer(request.user)
 
-    has_add_permission = has_change_permission = has_delete_permission = has_view_permission  # type: ignore[assignment]
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 
 
 @admin.register(Municipality, site=admin_site)
@@ -135,9 +144,9 @@ class UserAdmin(PolicyAdmin, BaseUserAdmin):
             return super().save_formset(request, form, formset, change)
         memberships = formset.save(commit=False)
         for membership in formset.deleted_objects:
-            services.membership_delete(membership=membership, by=request.user)
+            services.membership_delete(membership=membership, by=_administrator(request))
         for membership in memberships:
-            services.membership_save(membership=membership, by=request.user)
+            services.membership_save(membership=membership, by=_administrator(request))
         return None
 
 
@@ -149,11 +158,11 @@ class RoleMembershipAdmin(PolicyAdmin):
     autocomplete_fields = ["user", "school", "mentor_group"]
 
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
-        services.membership_save(membership=obj, by=request.user)  # type: ignore[arg-type]
+        services.membership_save(membership=obj, by=_administrator(request))  # type: ignore[arg-type]
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
-        services.membership_delete(membership=obj, by=request.user)  # type: ignore[arg-type]
+        services.membership_delete(membership=obj, by=_administrator(request))  # type: ignore[arg-type]
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for membership in queryset:
-            services.membership_delete(membership=membership, by=request.user)
+            services.membership_delete(membership=membership, by=_administrator(request))

@@ -1,5 +1,8 @@
 """Writing the audit trail. Every read or write of personal data calls ``record``.
 
+Actions and object types are ``TextChoices`` (``AuditAction``, ``AuditObjectType``), never
+free strings, so the audit log page can name every event in Swedish.
+
 An event holds identifiers only (opaque ids, usernames of staff, role names), never the
 content it is about. The request id, address and page name come from the request context
 set by ``sst.middleware.RequestIdMiddleware``.
@@ -9,14 +12,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
 
 from . import requestid
-from .models import AuditAction, AuditEvent, User
+from .models import AuditAction, AuditEvent, AuditObjectType, User
 
-__all__ = ["AuditAction", "record"]
+__all__ = ["AuditAction", "AuditObjectType", "record"]
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +27,8 @@ logger = logging.getLogger(__name__)
 def record(
     *,
     user: User | AnonymousUser | None,
-    action: str,
-    object_type: str = "",
+    action: AuditAction,
+    object_type: AuditObjectType | Literal[""] = "",
     object_id: str = "",
     student_id: uuid.UUID | None = None,
     role: str = "",

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditAction
+from .models import AuditAction, AuditObjectType
 from .personnummer import parse as parse_personnummer
 
 
@@ -45,6 +45,9 @@ class AuditFilterForm(forms.Form):
     student = forms.UUIDField(label=_("Student id"), required=False)
     action = forms.ChoiceField(
         label=_("Action"), required=False, choices=[("", _("All")), *AuditAction.choices]
+    )
+    object_type = forms.ChoiceField(
+        label=_("Object type"), required=False, choices=[("", _("All")), *AuditObjectType.choices]
     )
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -1,4 +1,4 @@
-"""Request id and access-policy upkeep for every request."""
+"""Every request: its id, the access policy's daily upkeep and the second-factor gate."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import user_has_device
+from django_otp.middleware import is_verified
 
 from . import access, requestid
 
@@ -71,12 +72,12 @@ class AccessPolicyMiddleware:
             return None
         today = timezone.localdate().isoformat()
         if request.session.get(_SYNCED_ON) != today:
-            access.sync_user_permissions(user)  # type: ignore[arg-type]
+            access.sync_user_permissions(user)
             request.session[_SYNCED_ON] = today
         view_name = request.resolver_match.view_name if request.resolver_match else ""
         if view_name in _OTP_EXEMPT_VIEWS or request.path.startswith("/static/"):
             return None
-        if user.is_verified():  # type: ignore[union-attr]
+        if is_verified(user):
             return None
         next_url = f"?next={request.get_full_path()}" if request.method == "GET" else ""
         if user_has_device(user):

@@ -407,7 +407,7 @@ class RoleMembership(models.Model):
         return self.mentor_group or self.school or self.district or self.municipality
 
     @property
-    def place_kind(self) -> str | None:
+    def place_kind(self) -> PlaceKind | None:
         for kind, field in (
             (PlaceKind.MENTOR_GROUP, "mentor_group_id"),
             (PlaceKind.SCHOOL, "school_id"),
@@ -425,11 +425,11 @@ class RoleMembership(models.Model):
         places = [self.municipality_id, self.district_id, self.school_id, self.mentor_group_id]
         if sum(p is not None for p in places) != 1:
             raise ValidationError(_("Choose exactly one place for the role."))
-        allowed = ROLE_PLACES.get(self.role, frozenset())
-        if self.place_kind not in allowed:
+        kind = self.place_kind
+        if kind not in ROLE_PLACES.get(self.role, frozenset()):
             raise ValidationError(
                 _("%(role)s cannot be held at a %(kind)s.")
-                % {"role": self.get_role_display(), "kind": PlaceKind(self.place_kind).label}
+                % {"role": self.get_role_display(), "kind": kind.label if kind else ""}
             )
         if self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("The end date is before the start date.")})
@@ -453,6 +453,9 @@ class MentorGroupUserObjectPermission(UserObjectPermissionBase):
 
 
 class AuditAction(models.TextChoices):
+    """What an audit event records. The audit log page shows the label beside the object
+    type's ("Läste" + "Frånvaro"), so a label is a past-tense verb."""
+
     VIEW = "view", _("Viewed")
     LIST = "list", _("Listed")
     CREATE = "create", _("Created")
@@ -468,39 +471,51 @@ class AuditAction(models.TextChoices):
     OTP_ENROLLED = "otp_enrolled", _("Enrolled second factor")
 
 
-# Readable names for the object types the audit trail records.
-AUDIT_OBJECT_LABELS = {
-    "student": _("Student"),
-    "guardian": _("Guardian"),
-    "role_membership": _("Role membership"),
-    "audit_log": _("Audit log"),
-    "page": _("Page"),
-    "absence_alert": _("Absence alert"),
-    "staircase_policy": _("Staircase policy"),
-    "import_schools": _("School register import"),
-    "import_students": _("Student register import"),
-    "import_attendance": _("Attendance import"),
-    "absence_export": _("Absence export"),
-    "school_overview": _("School overview"),
-    "case": _("Case"),
-    "mentor_checklist": _("Mentor checklist"),
-    "school_social_mapping": _("School-social mapping"),
-    "school_social_work": _("Mapping and student health"),
-    "offered_time": _("Offered time"),
-    "pedagogical_mapping": _("Pedagogical mapping"),
-    "health_talk": _("Health talk"),
-    "eht": _("Student health team"),
-    "escalation": _("Escalation"),
-    "import": _("Import"),
-    "eht_students": _("Student health team list"),
-    "eht_agenda": _("Student health team agenda"),
-    "eht_decisions": _("Student health team decisions"),
-    "eht_decision": _("Student health team decision"),
-    "eht_meeting": _("Student health team meeting"),
-    "step4_report": _("Step 4 report"),
-    "school": _("School"),
-    "school_role": _("Role at a school"),
-}
+class AuditObjectType(models.TextChoices):
+    """What kind of thing an audit event is about.
+
+    ``AuditEvent.object_type`` keeps the plain value and has no ``choices`` on purpose: old
+    rows with a value no longer listed here stay valid and are shown raw (``label_for``).
+    """
+
+    # People and the organisation
+    STUDENT = "student", _("Student")
+    GUARDIAN = "guardian", _("Guardian")
+    SCHOOL = "school", _("School")
+    SCHOOL_ROLE = "school_role", _("Role at a school")
+    ROLE_MEMBERSHIP = "role_membership", _("Role membership")
+    # Absence and imports
+    STUDENT_ABSENCE = "student_absence", _("Absence")
+    ABSENCE_ALERT = "absence_alert", _("Absence alert")
+    STAIRCASE_POLICY = "staircase_policy", _("Staircase policy")
+    IMPORT_RUN = "import_run", _("Import")
+    IMPORT_SCHOOLS = "import_schools", _("School register import")
+    IMPORT_STUDENTS = "import_students", _("Student register import")
+    IMPORT_ATTENDANCE = "import_attendance", _("Attendance import")
+    # The school's steps and the case
+    CASE = "case", _("Case")
+    MENTOR_CHECKLIST = "mentor_checklist", _("Mentor checklist")
+    MENTOR_CHECKLIST_EHT = "mentor_checklist_eht", _("Mentor checklist: student health team part")
+    SCHOOL_SOCIAL_WORK = "school_social_work", _("Mapping and student health")
+    SCHOOL_SOCIAL_MAPPING = "school_social_mapping", _("School-social mapping")
+    OFFERED_TIME = "offered_time", _("Offered time")
+    PEDAGOGICAL_MAPPING = "pedagogical_mapping", _("Pedagogical mapping")
+    HEALTH_TALK = "health_talk", _("Health talk")
+    EHT_STUDENTS = "eht_students", _("Student health team list")
+    EHT_AGENDA = "eht_agenda", _("Student health team agenda")
+    EHT_MEETING = "eht_meeting", _("Student health team meeting")
+    EHT_DECISION = "eht_decision", _("Student health team decision")
+    EHT_DECISIONS = "eht_decisions", _("Student health team decisions")
+    STEP4_REPORT = "step4_report", _("Step 4 report")
+    ESCALATION = "escalation", _("Escalation")
+    # The application itself
+    PAGE = "page", _("Page")
+    AUDIT_LOG = "audit_log", _("Audit log")
+
+    @classmethod
+    def label_for(cls, value: str) -> str:
+        """The label of a stored value; a value this version does not know is shown as is."""
+        return str(cls(value).label) if value in cls.values else value
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -554,7 +569,7 @@ class AuditEvent(models.Model):
 
     @property
     def object_type_label(self) -> str:
-        return str(AUDIT_OBJECT_LABELS.get(self.object_type, self.object_type))
+        return AuditObjectType.label_for(self.object_type)
 
     @property
     def role_labels(self) -> str:

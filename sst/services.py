@@ -13,11 +13,11 @@ from .models import Custody, Guardian, MentorGroup, RoleMembership, School, Stud
 from .personnummer import Personnummer
 
 
-def _record(membership: RoleMembership, action: str, by: User | None) -> None:
+def _record(membership: RoleMembership, action: audit.AuditAction, by: User | None) -> None:
     audit.record(
         user=by,
         action=action,
-        object_type="role_membership",
+        object_type=audit.AuditObjectType.ROLE_MEMBERSHIP,
         object_id=str(membership.pk),
         detail={
             "person": membership.user_id,

@@ -27,21 +27,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-class _PersonnummerOutsideUuids:
-    """``search(url)``: a personnummer or samordningsnummer in any form (6 or 8 digits,
-    optional - or +, 4 digits) anywhere but inside the URL's UUIDs, whose first groups are
-    all digits now and then ("74397784-1637-458e-…" once made a journey test fail)."""
-
-    _uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-    _personnummer = re.compile(r"\d{6,8}[-+]?\d{4}")
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self._personnummer.search(self._uuid.sub("/", text))
-
-
-PERSONNUMMER_RE = _PersonnummerOutsideUuids()
-
-
 def _require_chromium() -> None:
     if CHROMIUM.exists():
         return

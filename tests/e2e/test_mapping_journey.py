@@ -16,7 +16,7 @@ from django.utils import timezone
 from cases import mapping
 from cases.models import CauseFactor, CauseGroup, MappingApproval, SchoolSocialMapping
 
-from .conftest import PERSONNUMMER_RE
+from ..privacy import find_personnummer
 
 pytestmark = pytest.mark.browser
 
@@ -115,7 +115,7 @@ def test_counsellor_records_a_mapping_that_reaches_the_eht_agenda_after_approval
     assert SUPPORT_TEXT in page.locator("main").inner_text()
     shot(page, "principal-reads")
 
-    assert [url for url in seen if PERSONNUMMER_RE.search(url)] == []
+    assert [url for url in seen if find_personnummer(url)] == []
 
 
 def test_principal_never_sees_a_pending_mapping(browser_page, live_server, e2e_world, shot):

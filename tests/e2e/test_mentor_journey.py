@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from .conftest import PERSONNUMMER_RE
+from ..privacy import find_personnummer
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +81,7 @@ def test_mentor_sees_own_students_in_swedish_and_is_refused_other_school(
 
     # No address the browser visited carried a personal identity number.
     assert urls, "no URLs were recorded"
-    leaked = [url for url in urls if PERSONNUMMER_RE.search(url)]
+    leaked = [url for url in urls if find_personnummer(url)]
     assert leaked == []
 
 

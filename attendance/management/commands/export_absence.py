@@ -49,7 +49,7 @@ class Command(BaseCommand):
             user=None,
             username="manage.py export_absence",
             action=audit.AuditAction.EXPORT,
-            object_type="student_absence",
+            object_type=audit.AuditObjectType.STUDENT_ABSENCE,
             object_id=code,
             detail={"count": count, "month": f"{month:%Y-%m}", "format": "csv"},
         )

@@ -6,7 +6,7 @@ import getpass
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from sst import services
@@ -16,7 +16,7 @@ from sst.models import Municipality, Role, RoleMembership, User
 class Command(BaseCommand):
     help = "Create a municipality administrator: the person who sets up schools and users."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--email", required=True)
         parser.add_argument("--first-name", default="")
