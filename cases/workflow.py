@@ -252,6 +252,8 @@ def case_close(*, case: Case, reason: str, detail: str = "", by: User) -> Case:
     if reason not in ClosureReason.values:
         raise ValidationError(_("Choose why the case is closed."), code="closure_reason")
     detail = detail.strip()
+    if len(detail) > (Case._meta.get_field("closure_detail").max_length or 0):
+        raise ValidationError(_("Keep it shorter."), code="closure_detail")
     if reason in CLOSURE_DETAIL_REQUIRED and not detail:
         raise ValidationError(
             _("Say in a few words: %(reason)s.") % {"reason": ClosureReason(reason).label},

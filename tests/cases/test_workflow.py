@@ -270,6 +270,16 @@ def test_some_closure_reasons_need_detail(world, reason, detail):
     assert not CaseEvent.objects.filter(case=case).exists()
 
 
+def test_closure_detail_has_a_length_limit(world):
+    case = make_case(world.student_a1, S.PLAN)
+    with pytest.raises(ValidationError):
+        workflow.case_close(
+            case=case, reason=ClosureReason.OTHER, detail="x" * 201, by=world.principal_a
+        )
+    case.refresh_from_db()
+    assert case.state == S.PLAN and case.version == 1
+
+
 @pytest.mark.parametrize("reason", ["", "bored", "Goals met"])
 def test_a_closure_reason_outside_the_list_is_refused(world, reason):
     case = make_case(world.student_a1, S.PLAN)
