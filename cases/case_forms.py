@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from sst.models import Role
 
 from .chronology import NOTE_PROFESSIONS
-from .models import FLOW_ORDER, CaseOpening, CaseState, EventKind
+from .models import CLOSURE_DETAIL_REQUIRED, CaseOpening, CaseState, ClosureReason, EventKind
+from .transitions import Asks, Transition, skip_targets
 
 REASON_MAX_LENGTH = 200
 
@@ -31,22 +32,56 @@ class ReasonForm(VersionForm):
     )
 
 
+class ClosureForm(VersionForm):
+    """Why the case closes: a reason from the fixed list, with detail where it needs one."""
+
+    reason = forms.ChoiceField(
+        label=_("Why is the case closed?"),
+        choices=[("", "---------"), *ClosureReason.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"required": _("Choose why the case is closed.")},
+    )
+    detail = forms.CharField(
+        label=_("Which support, or what happened"),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        strip=True,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+        help_text=_("Needed for “Needs other support” (which) and “Other” (what)."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("reason") in CLOSURE_DETAIL_REQUIRED and not cleaned.get("detail"):
+            label = ClosureReason(cleaned["reason"]).label
+            self.add_error("detail", _("Say in a few words: %(reason)s.") % {"reason": label})
+        return cleaned
+
+
+def transition_form_class(transition: Transition) -> type[VersionForm]:
+    """The form a transition's button posts: what the table says it asks for."""
+    return {
+        Asks.NOTHING: VersionForm,
+        Asks.REASON: ReasonForm,
+        Asks.CLOSURE: ClosureForm,
+    }[transition.asks]
+
+
+def service_arguments(form: VersionForm) -> dict[str, str]:
+    """The service's keyword arguments from a valid transition form."""
+    return {name: form.cleaned_data[name] for name in ("reason", "detail") if name in form.fields}
+
+
 class SkipForm(ReasonForm):
-    """Jump forward past one or more steps; only states further on than the next step."""
+    """Jump forward past one or more of the school's own steps (transitions.skip_targets)."""
 
     to = forms.ChoiceField(label=_("Skip to"), widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args: Any, state: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["to"]).choices = skip_targets(state)
-
-
-def skip_targets(state: str) -> list[tuple[str, str]]:
-    """The later steps a case in ``state`` can skip to (none from an ended or off-flow state)."""
-    if state not in FLOW_ORDER:
-        return []
-    start = FLOW_ORDER.index(CaseState(state)) + 2
-    return [(target.value, str(target.label)) for target in FLOW_ORDER[start:]]
+        cast(forms.ChoiceField, self.fields["to"]).choices = [
+            (target.value, str(target.label)) for target in skip_targets(state)
+        ]
 
 
 class NoteForm(forms.Form):

@@ -1,17 +1,16 @@
 """The case pages: a case with its chronology, its print view, the school's case list, the
-state changes (one view per transition, each calling its named service), notes, opening a
-case from the student page, and the "open cases" panel on my desk.
+state changes (one view for every step of the transition table, calling the step's named
+service), notes, opening a case from the student page, and the "open cases" panel on my desk.
 
-Cases are fetched only through ``access.case_for_user`` (404 otherwise); state changes also
-need the principal or student-health role at the student's school. Every page is audited;
-the services audit what they change.
+Cases are fetched only through ``access.case_for_user`` (404 otherwise); a state change also
+needs the capability its row of the table names (404, audited, without it). Every page is
+audited; the services audit what they change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -20,126 +19,30 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from sst import access, audit, desk
 from sst.models import Student, User
 
 from . import chronology as selectors
-from . import workflow
+from . import transitions, workflow
 from .case_forms import (
     CaseListFilterForm,
     CaseOpenForm,
     ChronologyFilterForm,
     NoteForm,
-    ReasonForm,
     SkipForm,
-    VersionForm,
     openings_for,
-    skip_targets,
+    service_arguments,
+    transition_form_class,
 )
-from .models import Case, CaseState
+from .models import Case
 
 PAGE_SIZE = 50
 
 
 # ---------------------------------------------------------------- the transitions
-
-
-@dataclass(frozen=True)
-class Transition:
-    """A state change offered on the case page. ``allowed_from`` mirrors the service's own
-    check (tests/cases/test_workflow.py keeps the two in step); the service still decides."""
-
-    name: str
-    service: Callable[..., Case]
-    allowed_from: frozenset[str]
-    label: Promise
-    needs_reason: bool = False
-    style: str = "btn-primary"
-
-    @property
-    def url_name(self) -> str:
-        return f"cases:case_{self.name}"
-
-
-TRANSITIONS = [
-    Transition(
-        "refer",
-        workflow.case_refer,
-        frozenset({CaseState.SCHOOL_INVESTIGATION}),
-        gettext_lazy("Refer to the school social team"),
-    ),
-    Transition(
-        "queue",
-        workflow.case_queue,
-        frozenset({CaseState.REFERRED}),
-        gettext_lazy("Accept and place in the queue"),
-        style="btn-outline-primary",
-    ),
-    Transition(
-        "accept",
-        workflow.case_accept,
-        frozenset({CaseState.REFERRED, CaseState.QUEUED}),
-        gettext_lazy("Accept"),
-    ),
-    Transition(
-        "reject",
-        workflow.case_reject,
-        frozenset({CaseState.REFERRED, CaseState.QUEUED}),
-        gettext_lazy("Reject the referral"),
-        needs_reason=True,
-        style="btn-outline-danger",
-    ),
-    Transition(
-        "redirect",
-        workflow.case_redirect,
-        frozenset({CaseState.REFERRED, CaseState.QUEUED}),
-        gettext_lazy("Redirect to other support"),
-        needs_reason=True,
-        style="btn-outline-secondary",
-    ),
-    Transition(
-        "request_consent",
-        workflow.case_request_consent,
-        frozenset({CaseState.ACCEPTED}),
-        gettext_lazy("Ask for consent"),
-    ),
-    Transition(
-        "start_plan",
-        workflow.case_start_plan,
-        frozenset({CaseState.CONSENT}),
-        gettext_lazy("Start the action plan"),
-    ),
-    Transition(
-        "start_implementation",
-        workflow.case_start_implementation,
-        frozenset({CaseState.PLAN, CaseState.MAINTENANCE}),
-        gettext_lazy("Start implementation"),
-    ),
-    Transition(
-        "enter_maintenance",
-        workflow.case_enter_maintenance,
-        frozenset({CaseState.IMPLEMENTATION}),
-        gettext_lazy("Move to maintenance"),
-    ),
-    Transition(
-        "close",
-        workflow.case_close,
-        frozenset({CaseState.IMPLEMENTATION, CaseState.MAINTENANCE}),
-        gettext_lazy("Close the case"),
-        needs_reason=True,
-        style="btn-outline-danger",
-    ),
-]
-TRANSITIONS_BY_NAME = {transition.name: transition for transition in TRANSITIONS}
-
-
-def transitions_from(state: str) -> list[Transition]:
-    return [transition for transition in TRANSITIONS if state in transition.allowed_from]
 
 
 def _staff(request: HttpRequest) -> User:
@@ -153,10 +56,24 @@ def _case_url(case: Case) -> str:
     return reverse("cases:case_detail", args=[case.public_id])
 
 
-def _changeable_case(request: HttpRequest, public_id: str) -> Case:
-    """The case, if the user may read it and holds a principal or EHT role at its school."""
+def _refuse_capability(request: HttpRequest, case: Case, capability: str) -> NoReturn:
+    """Someone who may read the case but not make this change: 404, audited."""
+    audit.record(
+        user=request.user,
+        action=audit.AuditAction.ACCESS_DENIED,
+        object_type="case",
+        object_id=str(case.public_id),
+        student_id=case.student.public_id,
+        detail={"needs": str(capability)},
+    )
+    raise Http404
+
+
+def _case_with(request: HttpRequest, public_id: str, capability: str) -> Case:
+    """The case, if the user may read it and holds ``capability`` on it (404 otherwise)."""
     case: Case = access.case_for_user(request.user, public_id)
-    access.require_role_at_school(request.user, access.CASE_ROLES, case.student.school_id)
+    if capability not in access.case_capabilities(request.user, case):
+        _refuse_capability(request, case, capability)
     return case
 
 
@@ -187,6 +104,8 @@ def _run(request: HttpRequest, case: Case, change: Callable[[], Case]) -> None:
         case = change()
     except workflow.ConcurrentChange:
         _refuse_stale(request)
+    except workflow.CapabilityMissing as error:
+        _refuse_capability(request, case, str(error))
     except ValidationError as error:  # TransitionRefused, or a missing reason
         for message in error.messages:
             messages.error(request, message)
@@ -196,10 +115,15 @@ def _run(request: HttpRequest, case: Case, change: Callable[[], Case]) -> None:
         )
 
 
-def _transition(request: HttpRequest, public_id: str, name: str) -> HttpResponse:
-    transition = TRANSITIONS_BY_NAME[name]
-    case = _changeable_case(request, public_id)
-    form = (ReasonForm if transition.needs_reason else VersionForm)(request.POST)
+@access.staff_view
+@require_POST
+def case_transition(request: HttpRequest, public_id: str, step: str) -> HttpResponse:
+    """One step of the transition table, posted from its button on the case page."""
+    transition = transitions.BY_SLUG.get(step)
+    if transition is None:
+        raise Http404
+    case = _case_with(request, public_id, transition.capability)
+    form = transition_form_class(transition)(request.POST)
     valid = form.is_valid()
     if _stale(form, case):
         _refuse_stale(request)
@@ -208,80 +132,17 @@ def _transition(request: HttpRequest, public_id: str, name: str) -> HttpResponse
     else:
         # The version the page was drawn from: the service refuses if the case moved since.
         case.version = form.cleaned_data["version"]
-        extra = {"reason": form.cleaned_data["reason"]} if transition.needs_reason else {}
-        _run(
-            request,
-            case,
-            lambda: transition.service(case=case, by=_staff(request), **extra),
-        )
+        service = workflow.SERVICES[transition.name]
+        arguments = service_arguments(form)
+        _run(request, case, lambda: service(case=case, by=_staff(request), **arguments))
     return HttpResponseRedirect(_case_url(case))
 
 
 @access.staff_view
 @require_POST
-def case_refer(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _transition(request, public_id, "refer")
-
-
-@access.staff_view
-@require_POST
-def case_queue(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _transition(request, public_id, "queue")
-
-
-@access.staff_view
-@require_POST
-def case_accept(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _transition(request, public_id, "accept")
-
-
-@access.staff_view
-@require_POST
-def case_reject(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _transition(request, public_id, "reject")
-
-
-@access.staff_view
-@require_POST
-def case_redirect(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _transition(request, public_id, "redirect")
-
-
-@access.staff_view
-@require_POST
-def case_request_consent(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _transition(request, public_id, "request_consent")
-
-
-@access.staff_view
-@require_POST
-def case_start_plan(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _transition(request, public_id, "start_plan")
-
-
-@access.staff_view
-@require_POST
-def case_start_implementation(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _transition(request, public_id, "start_implementation")
-
-
-@access.staff_view
-@require_POST
-def case_enter_maintenance(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _transition(request, public_id, "enter_maintenance")
-
-
-@access.staff_view
-@require_POST
-def case_close(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _transition(request, public_id, "close")
-
-
-@access.staff_view
-@require_POST
 def case_skip(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Skip forward past one or more steps, with the reason recorded in the chronology."""
-    case = _changeable_case(request, public_id)
+    """Skip forward past one or more of the school's own steps, with the reason recorded."""
+    case = _case_with(request, public_id, transitions.SKIP_CAPABILITY)
     form = SkipForm(request.POST, state=case.state)
     valid = form.is_valid()
     if _stale(form, case):
@@ -309,7 +170,7 @@ def case_skip(request: HttpRequest, public_id: str) -> HttpResponse:
 @access.staff_view
 @require_POST
 def case_note_add(request: HttpRequest, public_id: str) -> HttpResponse:
-    case = _changeable_case(request, public_id)
+    case = _case_with(request, public_id, access.Capability.WORK_CASES)
     form = NoteForm(request.POST)
     if not form.is_valid():
         _refuse_invalid(request, form)
@@ -401,29 +262,31 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     case: Case = access.case_for_user(request.user, public_id)
     context = _chronology_context(request, case)
     found = context["chronology"]
-    can_change = bool(found.roles & access.CASE_ROLES)
+    capabilities = access.case_capabilities(request.user, case)
+    can_change = access.Capability.WORK_CASES in capabilities
     try:
         next_case = case.next_case  # type: ignore[attr-defined]
     except Case.next_case.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
         next_case = None
     version = {"version": case.version}
+    may_skip = transitions.SKIP_CAPABILITY in capabilities and transitions.skip_targets(case.state)
     context.update(
         {
             "next_case": next_case,
             "can_change": can_change,
+            # Exactly the steps the services would accept now, from the one table.
             "transitions": [
                 (
                     transition,
-                    (ReasonForm if transition.needs_reason else VersionForm)(
+                    transition_form_class(transition)(
                         initial=version, auto_id=f"id_{transition.name}_%s"
                     ),
                 )
-                for transition in transitions_from(case.state)
-            ]
-            if can_change
-            else [],
+                for transition in transitions.available(case, capabilities)
+            ],
+            "waiting_for": transitions.waiting_for(case, capabilities),
             "skip_form": SkipForm(initial=version, state=case.state, auto_id="id_skip_%s")
-            if can_change and skip_targets(case.state)
+            if may_skip
             else None,
             "note_form": NoteForm() if can_change else None,
         }

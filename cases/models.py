@@ -49,6 +49,21 @@ class CaseOpening(models.TextChoices):
     EHT = "eht", _("Opened by the student health team")
 
 
+class ClosureReason(models.TextChoices):
+    """Why a case was closed (DOMAIN.md §4.10); some need a few words of detail."""
+
+    GOALS_MET = "goals_met", _("Goals met")
+    OTHER_SUPPORT = "other_support", _("Needs other support")
+    ENDED_BY_FAMILY = "ended_by_family", _("The student or guardian ended it")
+    MOVED = "moved", _("Moved")
+    DECLINED = "declined", _("Declined the offer")
+    OTHER = "other", _("Other")
+
+
+# "Needs other support" says which; "other" says what.
+CLOSURE_DETAIL_REQUIRED = frozenset({ClosureReason.OTHER_SUPPORT, ClosureReason.OTHER})
+
+
 class Case(models.Model):
     """One student's case (ärende). At most one open case per student at a time."""
 
@@ -74,6 +89,10 @@ class Case(models.Model):
         verbose_name=_("previous case"),
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    closure_reason = models.CharField(
+        _("closure reason"), max_length=16, choices=ClosureReason.choices, blank=True
+    )
+    closure_detail = models.CharField(_("closure detail"), max_length=200, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -83,7 +102,10 @@ class Case(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["student"],
-                condition=~models.Q(state__in=["closed", "rejected", "redirected"]),
+                # In declaration order, so the condition reads the same in every migration.
+                condition=~models.Q(
+                    state__in=[state.value for state in CaseState if state in ENDED_STATES]
+                ),
                 name="case_one_open_per_student",
             )
         ]

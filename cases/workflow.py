@@ -1,33 +1,50 @@
 """The case flow: opening, one named service per transition, the chronology and notes.
 
-Every transition checks the state it starts from (STYLE.md §4) and is saved with an
-optimistic version check, so two people changing the same case at once cannot silently
-overwrite each other: the second gets ``ConcurrentChange`` and must reload.
+Every transition asks the transition table (``transitions.py``): the person's capability,
+the state it starts from, its guards (STYLE.md §4). It is saved with an optimistic version
+check, so two people changing the same case at once cannot silently overwrite each other:
+the second gets ``ConcurrentChange`` and must reload.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sst import audit
+from sst import access, audit
 from sst.models import Student, User
 
-from .models import FLOW_ORDER, Case, CaseEvent, CaseOpening, CaseState, EventKind, Note
+from . import transitions
+from .models import (
+    CLOSURE_DETAIL_REQUIRED,
+    ENDED_STATES,
+    Case,
+    CaseEvent,
+    CaseOpening,
+    CaseState,
+    ClosureReason,
+    EventKind,
+    Note,
+)
 
 
 class TransitionRefused(ValidationError):
-    """The case is not in a state this transition starts from."""
+    """The case is not in a state this transition starts from, or a guard does not hold."""
 
 
 class ConcurrentChange(ValidationError):
     """Someone else changed the record since it was read."""
+
+
+class CapabilityMissing(PermissionDenied):
+    """The person lacks the capability the transition needs (the page answers 404)."""
 
 
 def chronicle(
@@ -72,7 +89,7 @@ def case_open(
     if (
         Case.objects.select_for_update()
         .filter(student=student)
-        .exclude(state__in=[CaseState.CLOSED, CaseState.REJECTED, CaseState.REDIRECTED])
+        .exclude(state__in=ENDED_STATES)
         .exists()
     ):
         raise TransitionRefused(_("The student already has an open case."), code="open_case")
@@ -93,11 +110,7 @@ def case_open(
 
 def case_for_staircase_work(*, student: Student, by: User | None) -> Case:
     """The student's open case, opened now if the first staircase work starts."""
-    case = (
-        Case.objects.filter(student=student)
-        .exclude(state__in=[CaseState.CLOSED, CaseState.REJECTED, CaseState.REDIRECTED])
-        .first()
-    )
+    case = Case.objects.filter(student=student).exclude(state__in=ENDED_STATES).first()
     if case is not None:
         return case
     previous = Case.objects.filter(student=student).order_by("-opened_at").first()
@@ -112,26 +125,31 @@ def case_for_staircase_work(*, student: Student, by: User | None) -> Case:
 
 
 def _move(
-    case: Case, *, to: str, allowed_from: set[str], by: User | None, reason: str = ""
+    case: Case,
+    *,
+    to: str,
+    by: User | None,
+    reason: str = "",
+    closure_reason: str = "",
+    closure_detail: str = "",
 ) -> Case:
-    if case.state not in allowed_from:
-        raise TransitionRefused(
-            _("A case that is “%(state)s” cannot become “%(to)s”.")
-            % {"state": case.get_state_display(), "to": CaseState(to).label},
-            code="state",
-        )
-    changed = Case.objects.filter(pk=case.pk, version=case.version, state=case.state).update(
+    """Change the state if nobody changed the case since it was read; chronicle and audit."""
+    before = case.state
+    changed = Case.objects.filter(pk=case.pk, version=case.version, state=before).update(
         state=to,
         version=F("version") + 1,
-        closed_at=timezone.now() if to in {"closed", "rejected", "redirected"} else None,
+        closed_at=timezone.now() if to in ENDED_STATES else None,
+        closure_reason=closure_reason,
+        closure_detail=closure_detail,
     )
     if not changed:
         raise ConcurrentChange(
             _("Someone else changed the case just now. Reload the page and try again."),
             code="concurrent",
         )
-    before = case.state
-    case.refresh_from_db(fields=["state", "version", "closed_at"])
+    case.refresh_from_db(
+        fields=["state", "version", "closed_at", "closure_reason", "closure_detail"]
+    )
     summary = _("State: %(before)s → %(after)s") % {
         "before": CaseState(before).label,
         "after": CaseState(to).label,
@@ -139,104 +157,152 @@ def _move(
     if reason:
         summary += " – " + reason
     chronicle(case=case, kind=EventKind.STATE_CHANGE, summary=summary, by=by)
-    _audit(case, by, audit.AuditAction.UPDATE, before=before, after=to, reason=bool(reason))
+    _audit(
+        case,
+        by,
+        audit.AuditAction.UPDATE,
+        before=before,
+        after=to,
+        reason=bool(reason),
+        closure_reason=closure_reason,
+    )
     return case
 
 
-@transaction.atomic
-def case_refer(*, case: Case, by: User | None) -> Case:
-    return _move(case, to=CaseState.REFERRED, allowed_from={CaseState.SCHOOL_INVESTIGATION}, by=by)
+def _refuse_unless_allowed(transition: transitions.Transition, case: Case, by: User) -> None:
+    """Apply the table: the capability first, then the state, then the guards."""
+    verdict = transitions.judge(transition, case, access.case_capabilities(by, case))
+    if verdict.refusal is transitions.Refusal.CAPABILITY:
+        raise CapabilityMissing(transition.capability)
+    if verdict.refusal is transitions.Refusal.STATE:
+        raise TransitionRefused(
+            _("A case that is “%(state)s” cannot become “%(to)s”.")
+            % {"state": case.get_state_display(), "to": transition.target.label},
+            code="state",
+        )
+    if verdict.refusal is transitions.Refusal.GUARD:
+        raise TransitionRefused([str(guard.missing) for guard in verdict.missing], code="guard")
+
+
+def _make(name: str, case: Case, by: User, reason: str = "") -> Case:
+    transition = transitions.BY_NAME[name]
+    _refuse_unless_allowed(transition, case, by)
+    if transition.asks is transitions.Asks.REASON:
+        reason = _required_reason(reason)
+    return _move(case, to=transition.target, by=by, reason=reason)
 
 
 @transaction.atomic
-def case_queue(*, case: Case, by: User | None) -> Case:
-    return _move(case, to=CaseState.QUEUED, allowed_from={CaseState.REFERRED}, by=by)
+def case_refer(*, case: Case, by: User) -> Case:
+    """The school submits the referral to the school social team."""
+    return _make("refer", case, by)
 
 
 @transaction.atomic
-def case_accept(*, case: Case, by: User | None) -> Case:
-    return _move(
-        case, to=CaseState.ACCEPTED, allowed_from={CaseState.REFERRED, CaseState.QUEUED}, by=by
-    )
+def case_withdraw(*, case: Case, reason: str, by: User) -> Case:
+    """The school takes its referral back before the forum has decided."""
+    return _make("withdraw", case, by, reason)
 
 
 @transaction.atomic
-def case_reject(*, case: Case, reason: str, by: User | None) -> Case:
-    _require_reason(reason)
-    return _move(
-        case,
-        to=CaseState.REJECTED,
-        allowed_from={CaseState.REFERRED, CaseState.QUEUED},
-        by=by,
-        reason=reason,
-    )
+def case_queue(*, case: Case, by: User) -> Case:
+    return _make("queue", case, by)
 
 
 @transaction.atomic
-def case_redirect(*, case: Case, reason: str, by: User | None) -> Case:
-    _require_reason(reason)
-    return _move(
-        case,
-        to=CaseState.REDIRECTED,
-        allowed_from={CaseState.REFERRED, CaseState.QUEUED},
-        by=by,
-        reason=reason,
-    )
+def case_accept(*, case: Case, by: User) -> Case:
+    return _make("accept", case, by)
 
 
 @transaction.atomic
-def case_request_consent(*, case: Case, by: User | None) -> Case:
-    return _move(case, to=CaseState.CONSENT, allowed_from={CaseState.ACCEPTED}, by=by)
+def case_reject(*, case: Case, reason: str, by: User) -> Case:
+    return _make("reject", case, by, reason)
 
 
 @transaction.atomic
-def case_start_plan(*, case: Case, by: User | None) -> Case:
-    return _move(case, to=CaseState.PLAN, allowed_from={CaseState.CONSENT}, by=by)
+def case_redirect(*, case: Case, reason: str, by: User) -> Case:
+    return _make("redirect", case, by, reason)
 
 
 @transaction.atomic
-def case_start_implementation(*, case: Case, by: User | None) -> Case:
-    return _move(
-        case,
-        to=CaseState.IMPLEMENTATION,
-        allowed_from={CaseState.PLAN, CaseState.MAINTENANCE},
-        by=by,
-    )
+def case_request_consent(*, case: Case, by: User) -> Case:
+    return _make("request_consent", case, by)
 
 
 @transaction.atomic
-def case_enter_maintenance(*, case: Case, by: User | None) -> Case:
-    return _move(case, to=CaseState.MAINTENANCE, allowed_from={CaseState.IMPLEMENTATION}, by=by)
+def case_start_plan(*, case: Case, by: User) -> Case:
+    return _make("start_plan", case, by)
 
 
 @transaction.atomic
-def case_close(*, case: Case, reason: str, by: User | None) -> Case:
-    _require_reason(reason)
+def case_start_implementation(*, case: Case, by: User) -> Case:
+    return _make("start_implementation", case, by)
+
+
+@transaction.atomic
+def case_enter_maintenance(*, case: Case, by: User) -> Case:
+    return _make("enter_maintenance", case, by)
+
+
+@transaction.atomic
+def case_close(*, case: Case, reason: str, detail: str = "", by: User) -> Case:
+    """Close an open case with a reason from the fixed list (some need a few words more)."""
+    _refuse_unless_allowed(transitions.BY_NAME["close"], case, by)
+    if reason not in ClosureReason.values:
+        raise ValidationError(_("Choose why the case is closed."), code="closure_reason")
+    detail = detail.strip()
+    if len(detail) > (Case._meta.get_field("closure_detail").max_length or 0):
+        raise ValidationError(_("Keep it shorter."), code="closure_detail")
+    if reason in CLOSURE_DETAIL_REQUIRED and not detail:
+        raise ValidationError(
+            _("Say in a few words: %(reason)s.") % {"reason": ClosureReason(reason).label},
+            code="closure_detail",
+        )
+    label = str(ClosureReason(reason).label)
     return _move(
         case,
         to=CaseState.CLOSED,
-        allowed_from={CaseState.IMPLEMENTATION, CaseState.MAINTENANCE},
         by=by,
-        reason=reason,
+        reason=f"{label}: {detail}" if detail else label,
+        closure_reason=reason,
+        closure_detail=detail,
     )
 
 
+# The service of each transition of the table (tests keep the two in step).
+SERVICES: dict[str, Callable[..., Case]] = {
+    "refer": case_refer,
+    "withdraw": case_withdraw,
+    "queue": case_queue,
+    "accept": case_accept,
+    "reject": case_reject,
+    "redirect": case_redirect,
+    "request_consent": case_request_consent,
+    "start_plan": case_start_plan,
+    "start_implementation": case_start_implementation,
+    "enter_maintenance": case_enter_maintenance,
+    "close": case_close,
+}
+
+
 @transaction.atomic
-def case_skip_to(*, case: Case, to: str, reason: str, by: User | None) -> Case:
-    """Jump forward past one or more steps of the flow; the reason is recorded."""
-    _require_reason(reason)
-    if case.state not in FLOW_ORDER or to not in FLOW_ORDER:
-        raise TransitionRefused(_("Only steps of the normal flow can be skipped."), code="state")
-    if FLOW_ORDER.index(to) <= FLOW_ORDER.index(case.state) + 1:
+def case_skip_to(*, case: Case, to: str, reason: str, by: User) -> Case:
+    """Jump forward past one or more of the school's own steps; the reason is recorded."""
+    if transitions.SKIP_CAPABILITY not in access.case_capabilities(by, case):
+        raise CapabilityMissing(transitions.SKIP_CAPABILITY)
+    reason = _required_reason(reason)
+    if not transitions.skip_allowed(case, to, {transitions.SKIP_CAPABILITY}):
         raise TransitionRefused(
-            _("That is not a skip: use the step's own action."), code="not_a_skip"
+            _("Only the school's own steps can be skipped, and only forward past a step."),
+            code="state",
         )
-    return _move(case, to=to, allowed_from={case.state}, by=by, reason=reason)
+    return _move(case, to=to, by=by, reason=reason)
 
 
-def _require_reason(reason: str) -> None:
+def _required_reason(reason: str) -> str:
     if not reason.strip():
         raise ValidationError(_("Give a reason."), code="reason")
+    return reason.strip()
 
 
 @transaction.atomic

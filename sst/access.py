@@ -498,3 +498,23 @@ def admin_view(view: ViewFunc) -> ViewFunc:
         return view(request, *args, **kwargs)
 
     return staff_view(wrapped)
+
+
+# --- TEMP(B): replaced at merge ---
+# A minimal stand-in for the capability table being built in another branch, with exactly
+# the names the case transitions use.
+class Capability(models.TextChoices):
+    WORK_CASES = "work_cases", "work_cases"
+    DECIDE_REFERRALS = "decide_referrals", "decide_referrals"
+
+
+def case_capabilities(user: AnyUser, case: Any) -> frozenset[Capability]:
+    """What the user may do with the case. Nobody at a school decides referrals: the forum
+    gets that capability with the referral issue."""
+    held: set[Capability] = set()
+    if roles_at_school(user, case.student.school_id) & CASE_ROLES:
+        held.add(Capability.WORK_CASES)
+    return frozenset(held)
+
+
+# --- end TEMP(B) ---

@@ -1,5 +1,7 @@
-"""The case pages: who may open each of them (both ways), what the state buttons do, opening a
-case from the student page, the school's case list, the desk panel, audit and query counts."""
+"""The case pages: who may open each of them (both ways), what the state buttons do (the
+school submits, withdraws and closes; it never decides its own referral), closure reasons,
+opening a case from the student page, the school's case list, the desk panel, audit and
+query counts. Every transition × state × role: test_transition_matrix.py."""
 
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.translation import gettext, override
 
-from cases import case_views, workflow
-from cases.models import Case, CaseEvent, CaseOpening, CaseState, EventKind, Note
+from cases import case_views, transitions, workflow
+from cases.models import Case, CaseEvent, CaseOpening, CaseState, ClosureReason, EventKind, Note
 from sst.models import AuditEvent, Role
 
 from ..conftest import verified_login
@@ -37,6 +39,15 @@ def make_case(student, state=CaseState.SCHOOL_INVESTIGATION, **extra) -> Case:
     return Case.objects.create(student=student, state=state, opening=CaseOpening.PRINCIPAL, **extra)
 
 
+# A longer list of school steps than today's, to exercise the skip (today nothing to skip).
+LONGER = (
+    CaseState.SCHOOL_INVESTIGATION,
+    CaseState.REFERRED,
+    CaseState.QUEUED,
+    CaseState.ACCEPTED,
+)
+
+
 def _messages(response) -> list[str]:
     return [str(m) for m in response.context["messages"]] if response.context else []
 
@@ -44,24 +55,27 @@ def _messages(response) -> list[str]:
 # ---------------------------------------------------------------- the role matrix, both ways
 
 READ_VIEWS = ["cases:case_detail", "cases:case_print"]
-# One state each transition starts from, and what it posts.
+# What the school may change on the case page: a state it starts from, and what it posts.
 WRITES = {
-    "cases:case_refer": (CaseState.SCHOOL_INVESTIGATION, {}),
-    "cases:case_queue": (CaseState.REFERRED, {}),
-    "cases:case_accept": (CaseState.QUEUED, {}),
-    "cases:case_reject": (CaseState.REFERRED, {"reason": "Annat stöd finns"}),
-    "cases:case_redirect": (CaseState.QUEUED, {"reason": "BUP"}),
-    "cases:case_request_consent": (CaseState.ACCEPTED, {}),
-    "cases:case_start_plan": (CaseState.CONSENT, {}),
-    "cases:case_start_implementation": (CaseState.PLAN, {}),
-    "cases:case_enter_maintenance": (CaseState.IMPLEMENTATION, {}),
-    "cases:case_close": (CaseState.MAINTENANCE, {"reason": "Målen nådda"}),
-    "cases:case_skip": (
-        CaseState.SCHOOL_INVESTIGATION,
-        {"to": CaseState.ACCEPTED, "reason": "Akut"},
+    "refer": ("cases:case_transition", "aktualisera", CaseState.SCHOOL_INVESTIGATION, {}),
+    "withdraw": ("cases:case_transition", "aterkalla", CaseState.REFERRED, {"reason": "Vänta"}),
+    "close": (
+        "cases:case_transition",
+        "avsluta",
+        CaseState.MAINTENANCE,
+        {"reason": ClosureReason.GOALS_MET},
     ),
-    "cases:case_note_add": (CaseState.PLAN, {"text": "Samtal med mamma", "restricted_to": ""}),
+    "note": (
+        "cases:case_note_add",
+        None,
+        CaseState.PLAN,
+        {"text": "Samtal med mamma", "restricted_to": ""},
+    ),
 }
+
+
+def _url(view: str, case: Case, step: str | None = None) -> str:
+    return reverse(view, args=[case.public_id, step] if step else [case.public_id])
 
 
 @pytest.mark.parametrize("person, allowed", PEOPLE)
@@ -81,19 +95,19 @@ def test_reading_a_case(client, world, view, person, allowed):
 
 
 @pytest.mark.parametrize("person, allowed", PEOPLE)
-@pytest.mark.parametrize("view", list(WRITES))
-def test_changing_a_case(client, world, view, person, allowed):
-    state, data = WRITES[view]
+@pytest.mark.parametrize("write", list(WRITES))
+def test_changing_a_case(client, world, write, person, allowed):
+    view, step, state, data = WRITES[write]
     case = make_case(world.student_a1, state)
     verified_login(client, getattr(world, person))
-    response = client.post(reverse(view, args=[case.public_id]), {"version": 1, **data})
+    response = client.post(_url(view, case, step), {"version": 1, **data})
     case.refresh_from_db()
     events = CaseEvent.objects.filter(case=case)
     if allowed:
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("cases:case_detail", args=[case.public_id]))
         assert events.count() == 1
-        if view == "cases:case_note_add":
+        if write == "note":
             assert events.get().kind == EventKind.NOTE
         else:
             assert case.state != state and case.version == 2
@@ -103,11 +117,62 @@ def test_changing_a_case(client, world, view, person, allowed):
         assert not events.exists()
 
 
-@pytest.mark.parametrize("view", ["cases:case_refer", "cases:case_note_add", "cases:case_skip"])
-def test_changes_need_post(client, world, view):
+@pytest.mark.parametrize("person, allowed", PEOPLE)
+def test_skipping_through_the_page(client, world, monkeypatch, person, allowed):
+    """On a longer list of school steps than today's (today there is nothing to skip)."""
+    monkeypatch.setattr(transitions, "SCHOOL_STEPS", LONGER)
+    case = make_case(world.student_a1)
+    verified_login(client, getattr(world, person))
+    response = client.post(
+        reverse("cases:case_skip", args=[case.public_id]),
+        {"version": 1, "to": CaseState.QUEUED, "reason": "Akut"},
+    )
+    case.refresh_from_db()
+    assert response.status_code == (302 if allowed else 404)
+    assert case.state == (CaseState.QUEUED if allowed else CaseState.SCHOOL_INVESTIGATION)
+
+
+@pytest.mark.parametrize(
+    "step, state",
+    [
+        ("ko", CaseState.REFERRED),
+        ("anta", CaseState.QUEUED),
+        ("avsla", CaseState.REFERRED),
+        ("hanvisa", CaseState.QUEUED),
+    ],
+)
+def test_the_school_cannot_decide_its_referral_on_the_page(client, world, monkeypatch, step, state):
+    """Not even with a forum decision recorded: deciding needs the forum's capability."""
+    for guard in transitions.GUARDS:
+        monkeypatch.setitem(transitions.GUARD_CHECKS, guard, lambda case: True)
+    case = make_case(world.student_a1, state)
+    verified_login(client, world.principal_a)
+    response = client.post(
+        _url("cases:case_transition", case, step), {"version": 1, "reason": "Nej"}
+    )
+    case.refresh_from_db()
+    assert response.status_code == 404
+    assert case.state == state and case.version == 1
+    assert AuditEvent.objects.filter(
+        action="access_denied", object_type="case", object_id=str(case.public_id)
+    ).exists()
+
+
+def test_an_unknown_step_is_not_found(client, world):
     case = make_case(world.student_a1)
     verified_login(client, world.principal_a)
-    assert client.get(reverse(view, args=[case.public_id])).status_code == 405
+    response = client.post(_url("cases:case_transition", case, "hoppa"), {"version": 1})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "view, step", [("cases:case_transition", "aktualisera"), ("cases:case_note_add", None)]
+)
+def test_changes_need_post(client, world, view, step):
+    case = make_case(world.student_a1)
+    verified_login(client, world.principal_a)
+    assert client.get(_url(view, case, step)).status_code == 405
+    assert client.get(reverse("cases:case_skip", args=[case.public_id])).status_code == 405
 
 
 @pytest.mark.parametrize("person, allowed", PEOPLE)
@@ -174,23 +239,70 @@ def test_case_page_shows_the_case_and_its_actions(client, world):
     response = client.get(reverse("cases:case_detail", args=[case.public_id]))
     page = response.content.decode()
     assert reverse("cases:case_detail", args=[old.public_id]) in page
-    for name in ("queue", "accept", "reject", "redirect"):
-        assert reverse(f"cases:case_{name}", args=[case.public_id]) in page
-    for name in ("refer", "close", "start_plan"):
-        assert reverse(f"cases:case_{name}", args=[case.public_id]) not in page
-    assert reverse("cases:case_skip", args=[case.public_id]) in page
+    offered = {t.name for t in transitions.TRANSITIONS if _url(_STEP, case, t.slug) in page}
+    assert offered == {"withdraw", "close"}
+    assert reverse("cases:case_skip", args=[case.public_id]) not in page
     assert 'name="version" value="1"' in page
     assert reverse("cases:case_print", args=[case.public_id]) in page
+    # the closure reasons, in Swedish
+    assert sv("Declined the offer") in page
+
+
+_STEP = "cases:case_transition"
+
+
+def test_case_page_says_what_the_next_step_waits_for(client, world):
+    case = make_case(world.student_a1, CaseState.ACCEPTED)
+    verified_login(client, world.counsellor_a)
+    text = _text(client.get(reverse("cases:case_detail", args=[case.public_id])))
+    assert sv("No request for the guardians' consent is recorded.") in text
+    assert sv("Ask for consent") not in text
 
 
 def test_ended_case_offers_no_state_change(client, world):
     case = make_case(world.student_a1, CaseState.REJECTED)
     verified_login(client, world.counsellor_a)
     page = client.get(reverse("cases:case_detail", args=[case.public_id])).content.decode()
-    assert not any(
-        reverse(t.url_name, args=[case.public_id]) in page for t in case_views.TRANSITIONS
-    )
+    assert not any(_url(_STEP, case, t.slug) in page for t in transitions.TRANSITIONS)
     assert reverse("cases:case_skip", args=[case.public_id]) not in page
+
+
+@pytest.mark.parametrize("view", READ_VIEWS)
+def test_closing_through_the_page_shows_the_reason(client, world, view):
+    case = make_case(world.student_a1, CaseState.CONSENT)
+    verified_login(client, world.counsellor_a)
+    client.post(
+        _url(_STEP, case, "avsluta"),
+        {"version": 1, "reason": ClosureReason.OTHER_SUPPORT, "detail": "BUP"},
+    )
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED
+    assert (case.closure_reason, case.closure_detail) == (ClosureReason.OTHER_SUPPORT, "BUP")
+    text = _text(client.get(reverse(view, args=[case.public_id])))
+    assert f"{sv('Needs other support')}: BUP" in text
+    assert sv("Closure reason") in text
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"reason": ""}, "Choose why the case is closed."),
+        ({"reason": "bored"}, None),
+        ({"reason": ClosureReason.OTHER, "detail": "  "}, "Say in a few words: %(reason)s."),
+    ],
+)
+def test_closing_through_the_page_validates_the_reason(client, world, data, message):
+    case = make_case(world.student_a1, CaseState.PLAN)
+    verified_login(client, world.principal_a)
+    response = client.post(_url(_STEP, case, "avsluta"), {"version": 1, **data}, follow=True)
+    case.refresh_from_db()
+    assert case.state == CaseState.PLAN and case.version == 1
+    [shown] = _messages(response)
+    if message:
+        expected = sv(message)
+        if "%(reason)s" in expected:
+            expected = expected % {"reason": sv("Other")}
+        assert shown == expected
 
 
 def test_the_earlier_case_links_to_the_later(client, world):
@@ -204,9 +316,7 @@ def test_the_earlier_case_links_to_the_later(client, world):
 def test_a_refused_transition_is_a_clear_message_and_changes_nothing(client, world):
     case = make_case(world.student_a1, CaseState.PLAN)
     verified_login(client, world.principal_a)
-    response = client.post(
-        reverse("cases:case_refer", args=[case.public_id]), {"version": 1}, follow=True
-    )
+    response = client.post(_url(_STEP, case, "aktualisera"), {"version": 1}, follow=True)
     case.refresh_from_db()
     assert case.state == CaseState.PLAN and case.version == 1
     [message] = _messages(response)
@@ -223,36 +333,23 @@ def test_the_service_refusal_of_a_concurrent_change_reaches_the_page(client, wor
         Case.objects.filter(pk=case.pk).update(version=case.version + 1)
         return real(case=case, by=by)
 
-    transition = case_views.TRANSITIONS_BY_NAME["refer"]
-    monkeypatch.setitem(
-        case_views.TRANSITIONS_BY_NAME,
-        "refer",
-        case_views.Transition(
-            transition.name, someone_else_first, transition.allowed_from, transition.label
-        ),
-    )
+    monkeypatch.setitem(workflow.SERVICES, "refer", someone_else_first)
     verified_login(client, world.principal_a)
-    response = client.post(
-        reverse("cases:case_refer", args=[case.public_id]), {"version": 1}, follow=True
-    )
+    response = client.post(_url(_STEP, case, "aktualisera"), {"version": 1}, follow=True)
     case.refresh_from_db()
     assert case.state == CaseState.SCHOOL_INVESTIGATION
     assert len(_messages(response)) == 1
     assert not CaseEvent.objects.filter(case=case).exists()
 
 
-@pytest.mark.parametrize("view", ["cases:case_reject", "cases:case_close", "cases:case_skip"])
-def test_a_missing_reason_is_refused_on_the_page(client, world, view):
-    state = CaseState.REFERRED if view == "cases:case_reject" else CaseState.IMPLEMENTATION
-    if view == "cases:case_skip":
-        state = CaseState.SCHOOL_INVESTIGATION
+@pytest.mark.parametrize("step", ["aterkalla", None])
+def test_a_missing_reason_is_refused_on_the_page(client, world, monkeypatch, step):
+    monkeypatch.setattr(transitions, "SCHOOL_STEPS", LONGER)
+    state = CaseState.REFERRED if step else CaseState.SCHOOL_INVESTIGATION
     case = make_case(world.student_a1, state)
     verified_login(client, world.counsellor_a)
-    response = client.post(
-        reverse(view, args=[case.public_id]),
-        {"version": 1, "reason": "  ", "to": CaseState.PLAN},
-        follow=True,
-    )
+    url = _url(_STEP, case, step) if step else reverse("cases:case_skip", args=[case.public_id])
+    response = client.post(url, {"version": 1, "reason": "  ", "to": CaseState.QUEUED}, follow=True)
     case.refresh_from_db()
     assert case.state == state and case.version == 1
     assert sv("Give a reason.") in _messages(response)
@@ -269,15 +366,18 @@ def test_skip_to_a_step_that_is_not_later_is_refused(client, world):
     assert case.state == CaseState.PLAN
 
 
-def test_skip_through_the_page(client, world):
+def test_skip_through_the_page(client, world, monkeypatch):
     case = make_case(world.student_a1)
     verified_login(client, world.principal_a)
-    client.post(
-        reverse("cases:case_skip", args=[case.public_id]),
-        {"version": 1, "reason": "Redan utrett", "to": CaseState.CONSENT},
-    )
+    url = reverse("cases:case_detail", args=[case.public_id])
+    skip_url = reverse("cases:case_skip", args=[case.public_id])
+    assert skip_url not in client.get(url).content.decode()  # nothing to skip today
+
+    monkeypatch.setattr(transitions, "SCHOOL_STEPS", LONGER)
+    assert skip_url in client.get(url).content.decode()
+    client.post(skip_url, {"version": 1, "reason": "Redan utrett", "to": CaseState.ACCEPTED})
     case.refresh_from_db()
-    assert case.state == CaseState.CONSENT
+    assert case.state == CaseState.ACCEPTED
     assert "Redan utrett" in CaseEvent.objects.get(case=case).summary
 
 
@@ -420,7 +520,7 @@ def test_reads_are_audited(client, world):
 def test_writes_are_audited(client, world):
     case = make_case(world.student_a1)
     verified_login(client, world.principal_a)
-    client.post(reverse("cases:case_refer", args=[case.public_id]), {"version": 1})
+    client.post(_url(_STEP, case, "aktualisera"), {"version": 1})
     assert AuditEvent.objects.filter(
         actor_id=world.principal_a.pk, action="update", object_id=str(case.public_id)
     ).exists()

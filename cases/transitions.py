@@ -1,0 +1,303 @@
+"""The case's transition table: the one place that says how a case may move.
+
+Each transition names the states it starts from, the state it leads to, the capability the
+person needs (``sst.access``), the guards that must hold (preconditions read from records)
+and what the person must give (nothing, a reason, or a closure reason). The services in
+``workflow.py`` refuse whatever this table refuses, and the case page offers a button
+exactly for what ``available`` returns, so the two cannot drift apart.
+
+Guards that read records of later apps (the referral forum's decision, the consent, the
+signed plan) cannot be imported here: apps depend forward only. The later app registers
+the check in its ``AppConfig.ready`` with ``register_guard``; until it does, the guard does
+not hold (fail closed) and the refusal says what is missing.
+
+The school's own steps are the states the school moves by itself, with no forum decision or
+consent between them: investigating the case and submitting the referral
+(``SCHOOL_STEPS``). A skip forward with a recorded reason stays inside them, so nothing
+skips a forum decision or a consent. With today's states those two steps are adjacent, so
+there is nothing to skip; the rule stays for when the school's part gets more states.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from sst.access import Capability
+
+from .models import ENDED_STATES, Case, CaseState
+
+OPEN_STATES = frozenset(state for state in CaseState if state not in ENDED_STATES)
+SCHOOL_STEPS: tuple[CaseState, ...] = (CaseState.SCHOOL_INVESTIGATION, CaseState.REFERRED)
+
+
+# ---------------------------------------------------------------- guards
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A precondition read from records; ``missing`` tells the user what is not there."""
+
+    name: str
+    missing: Promise
+
+
+FORUM_ACCEPTED = Guard(
+    "forum_accepted", _("No decision of the referral forum accepting the referral is recorded.")
+)
+FORUM_REJECTED = Guard(
+    "forum_rejected", _("No decision of the referral forum rejecting the referral is recorded.")
+)
+FORUM_REDIRECTED = Guard(
+    "forum_redirected",
+    _("No decision of the referral forum redirecting the referral is recorded."),
+)
+CONSENT_REQUESTED = Guard(
+    "consent_requested", _("No request for the guardians' consent is recorded.")
+)
+CONSENT_VALID = Guard("consent_valid", _("No valid consent covers the case."))
+PLAN_SIGNED = Guard("plan_signed", _("No signed action plan is recorded."))
+MAINTENANCE_PLAN = Guard("maintenance_plan", _("No maintenance plan is recorded."))
+
+GUARDS: dict[str, Guard] = {
+    guard.name: guard
+    for guard in (
+        FORUM_ACCEPTED,
+        FORUM_REJECTED,
+        FORUM_REDIRECTED,
+        CONSENT_REQUESTED,
+        CONSENT_VALID,
+        PLAN_SIGNED,
+        MAINTENANCE_PLAN,
+    )
+}
+
+GuardCheck = Callable[[Case], bool]
+# Filled by later apps in their AppConfig.ready; a guard without a check does not hold.
+GUARD_CHECKS: dict[str, GuardCheck] = {}
+
+
+def register_guard(name: str, check: GuardCheck) -> None:
+    """Let a later app answer a guard of the table (from its ``AppConfig.ready``)."""
+    if name not in GUARDS:
+        raise ImproperlyConfigured(f"The case transition table has no guard {name!r}.")
+    GUARD_CHECKS[name] = check
+
+
+def guard_holds(guard: Guard, case: Case) -> bool:
+    check = GUARD_CHECKS.get(guard.name)
+    return check is not None and bool(check(case))
+
+
+# ---------------------------------------------------------------- the table
+
+
+class Asks(enum.Enum):
+    """What the person must give with the transition."""
+
+    NOTHING = "nothing"
+    REASON = "reason"  # a few words, kept in the chronology
+    CLOSURE = "closure"  # a closure reason from the fixed list, with detail where needed
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[CaseState]
+    target: CaseState
+    capability: Capability
+    label: Promise
+    slug: str  # its URL: /elever/arende/<case>/steg/<slug>/
+    guards: tuple[Guard, ...] = ()
+    asks: Asks = Asks.NOTHING
+    style: str = "btn-primary"
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    # The school's side: submit the referral, take it back, or close the case.
+    Transition(
+        "refer",
+        frozenset({CaseState.SCHOOL_INVESTIGATION}),
+        CaseState.REFERRED,
+        Capability.WORK_CASES,
+        _("Refer to the school social team"),
+        "aktualisera",
+    ),
+    Transition(
+        "withdraw",
+        frozenset({CaseState.REFERRED}),
+        CaseState.SCHOOL_INVESTIGATION,
+        Capability.WORK_CASES,
+        _("Withdraw the referral"),
+        "aterkalla",
+        asks=Asks.REASON,
+        style="btn-outline-secondary",
+    ),
+    # The referral forum decides, and only on a recorded decision.
+    Transition(
+        "queue",
+        frozenset({CaseState.REFERRED}),
+        CaseState.QUEUED,
+        Capability.DECIDE_REFERRALS,
+        _("Accept and place in the queue"),
+        "ko",
+        guards=(FORUM_ACCEPTED,),
+        style="btn-outline-primary",
+    ),
+    Transition(
+        "accept",
+        frozenset({CaseState.REFERRED, CaseState.QUEUED}),
+        CaseState.ACCEPTED,
+        Capability.DECIDE_REFERRALS,
+        _("Accept"),
+        "anta",
+        guards=(FORUM_ACCEPTED,),
+    ),
+    Transition(
+        "reject",
+        frozenset({CaseState.REFERRED, CaseState.QUEUED}),
+        CaseState.REJECTED,
+        Capability.DECIDE_REFERRALS,
+        _("Reject the referral"),
+        "avsla",
+        guards=(FORUM_REJECTED,),
+        asks=Asks.REASON,
+        style="btn-outline-danger",
+    ),
+    Transition(
+        "redirect",
+        frozenset({CaseState.REFERRED, CaseState.QUEUED}),
+        CaseState.REDIRECTED,
+        Capability.DECIDE_REFERRALS,
+        _("Redirect to other support"),
+        "hanvisa",
+        guards=(FORUM_REDIRECTED,),
+        asks=Asks.REASON,
+        style="btn-outline-secondary",
+    ),
+    # After the decision: consent, plan, implementation, maintenance — each on its records.
+    Transition(
+        "request_consent",
+        frozenset({CaseState.ACCEPTED}),
+        CaseState.CONSENT,
+        Capability.WORK_CASES,
+        _("Ask for consent"),
+        "samtycke",
+        guards=(CONSENT_REQUESTED,),
+    ),
+    Transition(
+        "start_plan",
+        frozenset({CaseState.CONSENT}),
+        CaseState.PLAN,
+        Capability.WORK_CASES,
+        _("Start the action plan"),
+        "handlingsplan",
+        guards=(CONSENT_VALID,),
+    ),
+    Transition(
+        "start_implementation",
+        frozenset({CaseState.PLAN, CaseState.MAINTENANCE}),
+        CaseState.IMPLEMENTATION,
+        Capability.WORK_CASES,
+        _("Start implementation"),
+        "genomforande",
+        guards=(CONSENT_VALID, PLAN_SIGNED),
+    ),
+    Transition(
+        "enter_maintenance",
+        frozenset({CaseState.IMPLEMENTATION}),
+        CaseState.MAINTENANCE,
+        Capability.WORK_CASES,
+        _("Move to maintenance"),
+        "vidmakthallande",
+        guards=(CONSENT_VALID, MAINTENANCE_PLAN),
+    ),
+    # A family may decline or end the support at any time; the reason is from a fixed list.
+    Transition(
+        "close",
+        OPEN_STATES,
+        CaseState.CLOSED,
+        Capability.WORK_CASES,
+        _("Close the case"),
+        "avsluta",
+        asks=Asks.CLOSURE,
+        style="btn-outline-danger",
+    ),
+)
+BY_NAME: dict[str, Transition] = {transition.name: transition for transition in TRANSITIONS}
+BY_SLUG: dict[str, Transition] = {transition.slug: transition for transition in TRANSITIONS}
+
+# Skipping forward (with a reason) needs the same capability as the school's own steps.
+SKIP_CAPABILITY = Capability.WORK_CASES
+
+
+# ---------------------------------------------------------------- asking the table
+
+
+class Refusal(enum.Enum):
+    CAPABILITY = "capability"
+    STATE = "state"
+    GUARD = "guard"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a transition is refused (``refusal`` is None when it is allowed)."""
+
+    refusal: Refusal | None
+    missing: tuple[Guard, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
+
+
+def judge(transition: Transition, case: Case, capabilities: Iterable[Capability]) -> Verdict:
+    """Whether the holder of ``capabilities`` may make ``transition`` on ``case`` now.
+
+    The capability is asked first, so someone without it learns nothing about the case's
+    records; guards are read only when the state fits.
+    """
+    if transition.capability not in set(capabilities):
+        return Verdict(Refusal.CAPABILITY)
+    if case.state not in transition.sources:
+        return Verdict(Refusal.STATE)
+    missing = tuple(guard for guard in transition.guards if not guard_holds(guard, case))
+    if missing:
+        return Verdict(Refusal.GUARD, missing)
+    return Verdict(None)
+
+
+def available(case: Case, capabilities: Iterable[Capability]) -> list[Transition]:
+    """The transitions the page offers: exactly those the services would accept now."""
+    held = frozenset(capabilities)
+    return [t for t in TRANSITIONS if judge(t, case, held).allowed]
+
+
+def waiting_for(case: Case, capabilities: Iterable[Capability]) -> list[Guard]:
+    """The missing records that hold back a step the user could otherwise take from here."""
+    held = frozenset(capabilities)
+    missing: list[Guard] = []
+    for transition in TRANSITIONS:
+        for guard in judge(transition, case, held).missing:
+            if guard not in missing:
+                missing.append(guard)
+    return missing
+
+
+def skip_targets(state: str) -> list[CaseState]:
+    """The later steps a case in ``state`` may skip to: past at least one step, and only
+    within the school's own steps, so no forum decision or consent is ever skipped."""
+    steps = SCHOOL_STEPS
+    if state not in steps:
+        return []
+    return list(steps[steps.index(CaseState(state)) + 2 :])
+
+
+def skip_allowed(case: Case, to: str, capabilities: Iterable[Capability]) -> bool:
+    return SKIP_CAPABILITY in set(capabilities) and to in skip_targets(case.state)
