@@ -233,7 +233,7 @@ def checklist_eht(request: HttpRequest, checklist_id: str) -> HttpResponse:
     if checklist.reported_to_eht_at is None:
         messages.info(request, _("The student has not been reported to the student health team."))
         return redirect("cases:checklist_detail", checklist_id=checklist.public_id)
-    staff = checklists.staff_of_school(student.school_id)
+    staff = checklists.staff_of_school(student.school)
     form = EhtFollowUpForm(
         request.POST or None,
         staff=staff,

@@ -33,7 +33,8 @@ from attendance import services as attendance_services
 from attendance.models import Alert, AlertRecipient, DueKind, Lesson
 from attendance.rollup import AbsenceFigures, absence_between, month_start
 from sst import access, audit, notify
-from sst.models import Role, RoleMembership, User
+from sst.access import Capability
+from sst.models import School, User
 
 from .models import EventKind, MentorChecklist, Student, YesNo
 from .workflow import ConcurrentChange, TransitionRefused, case_for_staircase_work, chronicle
@@ -136,7 +137,7 @@ def checklist_for_eht(
 ) -> tuple[MentorChecklist, str]:
     """The checklist and the user's EHT role at its school, or 404 (audited by the policy)."""
     checklist = checklist_for_reader(user, public_id)
-    role = access.require_role_at_school(user, access.CASE_ROLES, checklist.case.student.school_id)
+    role = access.require(user, Capability.RECORD_EHT, checklist.case.student)
     return checklist, role
 
 
@@ -161,7 +162,7 @@ def may_write_for(user: access.AnyUser, student: Student) -> bool:
 
 
 def may_record_eht_part(user: access.AnyUser, student: Student) -> bool:
-    return bool(access.roles_at_school(user, student.school_id) & access.CASE_ROLES)
+    return access.holds(user, Capability.RECORD_EHT, student)
 
 
 def checklist_alert_for(user: access.AnyUser, student: Student, alert_id: uuid.UUID | str) -> Alert:
@@ -190,37 +191,14 @@ def student_checklists(user: access.AnyUser, student: Student) -> list[MentorChe
     )
 
 
-def staff_of_school(school_id: int) -> QuerySet[User]:
-    """People holding any role at the school today (or at one of its mentor groups)."""
-    holders = (
-        RoleMembership.objects.active()
-        .filter(Q(school_id=school_id) | Q(mentor_group__school_id=school_id))
-        .values("user_id")
-    )
-    return User.objects.filter(is_active=True, pk__in=holders).order_by(
-        "last_name", "first_name", "username"
-    )
+def staff_of_school(school: School) -> QuerySet[User]:
+    """Who can take on student-health work at the school today: its principal and student
+    health team, and the mentors of its groups."""
+    return access.holders(Capability.BE_RESPONSIBLE_FOR_EHT_DECISIONS, school, within=True)
 
 
-def _holders(school_id: int, roles: set[str] | frozenset[str]) -> list[User]:
-    """Active people holding one of ``roles`` at the school itself (not at a group)."""
-    holders = (
-        RoleMembership.objects.active()
-        .filter(school_id=school_id, role__in=roles)
-        .values("user_id")
-    )
-    return list(User.objects.filter(is_active=True, pk__in=holders).order_by("pk"))
-
-
-def _mentors_of(student: Student) -> list[User]:
-    if student.mentor_group_id is None:
-        return []
-    holders = (
-        RoleMembership.objects.active()
-        .filter(mentor_group_id=student.mentor_group_id, role=Role.MENTOR)
-        .values("user_id")
-    )
-    return list(User.objects.filter(is_active=True, pk__in=holders).order_by("pk"))
+def _holders(capability: Capability, place: Any) -> list[User]:
+    return list(access.holders(capability, place).order_by("pk"))
 
 
 # ---------------------------------------------------------------- absence for the forms
@@ -456,7 +434,7 @@ def checklist_submit(
     with _site_language():
         subject = _("A copy of a mentor checklist has arrived")
     notified = _notify_all(
-        _holders(student.school_id, {Role.PRINCIPAL}),
+        _holders(Capability.RECEIVE_CHECKLIST_COPY, student.school),
         subject,
         _detail_path(checklist),
         except_user=None,
@@ -536,7 +514,7 @@ def checklist_follow_up(
         with _site_language():
             subject = _("A student has been reported to the student health team")
         notified = _notify_all(
-            _holders(case.student.school_id, access.CASE_ROLES),
+            _holders(Capability.RECORD_EHT, case.student.school),
             subject,
             _detail_path(checklist),
             except_user=by,
@@ -576,7 +554,7 @@ def checklist_eht_record(
         errors["guardian_contact_by"] = ValidationError(_("Say who contacts the guardian."))
     if feedback_on and feedback_by is None:
         errors["feedback_by"] = ValidationError(_("Say who gives the mentor feedback."))
-    staff = staff_of_school(checklist.case.student.school_id)
+    staff = staff_of_school(checklist.case.student.school)
     for field, person in (
         ("guardian_contact_by", guardian_contact_by),
         ("feedback_by", feedback_by),
@@ -669,7 +647,7 @@ def follow_up_reminders_send(*, today: datetime.date | None = None) -> int:
             with _site_language():
                 subject = _("A checklist follow-up is due")
             sent = _notify_all(
-                _mentors_of(checklist.case.student),
+                _holders(Capability.WRITE_CHECKLIST, checklist.case.student),
                 subject,
                 reverse("cases:checklist_follow_up", args=[checklist.public_id]),
                 except_user=None,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
@@ -33,7 +33,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sst import access, audit, notify
-from sst.models import Role, RoleMembership, User
+from sst.access import Capability
+from sst.models import User
 
 from . import workflow
 from .models import (
@@ -177,10 +178,10 @@ class MappingContent:
 # ---------------------------------------------------------------- helpers
 
 
-def _require_profession(user: User, role: str, school_id: int) -> None:
-    """The services' own check: writes belong to one profession at the student's school."""
-    if role not in access.roles_at_school(user, school_id):
-        raise PermissionDenied(f"needs the {role} role at the school")
+def _require(user: User, capability: Capability, student: Student) -> str:
+    """The services' own check: writes belong to one profession at the student's school
+    (404, audited, like every other refusal)."""
+    return access.require(user, capability, student)
 
 
 def _not_in_future(day: datetime.date | None, message: str) -> None:
@@ -220,9 +221,15 @@ def _validate_content(content: MappingContent) -> None:
         raise ValidationError(_("Unknown answer to an analysis statement."), code="analysis")
 
 
+# Chronology entries are restricted to a profession: the one that reads unshared mappings,
+# and the one that reads health-talk notes.
+_UNSHARED_MAPPING_READERS = access.restriction_for(Capability.READ_UNSHARED_MAPPINGS)
+_HEALTH_NOTE_READERS = access.restriction_for(Capability.READ_HEALTH_NOTES)
+
+
 def _mapping_restriction(approval: str) -> str:
     """Chronology entries about a mapping stay with the counsellors until the student approves."""
-    return "" if approval == MappingApproval.APPROVED else Role.COUNSELLOR
+    return "" if approval == MappingApproval.APPROVED else _UNSHARED_MAPPING_READERS
 
 
 # ---------------------------------------------------------------- services: the mapping
@@ -231,7 +238,7 @@ def _mapping_restriction(approval: str) -> str:
 @transaction.atomic
 def mapping_create(*, student: Student, content: MappingContent, by: User) -> SchoolSocialMapping:
     """The counsellor records a mapping; the student's case is opened if there is none."""
-    _require_profession(by, Role.COUNSELLOR, student.school_id)
+    _require(by, Capability.WRITE_SOCIAL_MAPPING, student)
     _validate_content(content)
     case = workflow.case_for_staircase_work(student=student, by=by)
     mapping = SchoolSocialMapping(case=case, counsellor=by, **content.field_values())
@@ -266,7 +273,7 @@ def mapping_update(
     student had approved asks for the approval again: the student approved what they read.
     """
     student = mapping.case.student
-    _require_profession(by, Role.COUNSELLOR, student.school_id)
+    _require(by, Capability.WRITE_SOCIAL_MAPPING, student)
     _validate_content(content)
     values = content.field_values()
     candidate = SchoolSocialMapping(case=mapping.case, counsellor=mapping.counsellor, **values)
@@ -323,7 +330,7 @@ def mapping_record_approval(
 ) -> SchoolSocialMapping:
     """Record the student's written answer: may the mapping be shared at the EHT?"""
     student = mapping.case.student
-    _require_profession(by, Role.COUNSELLOR, student.school_id)
+    _require(by, Capability.WRITE_SOCIAL_MAPPING, student)
     if approval not in {MappingApproval.APPROVED, MappingApproval.NOT_APPROVED}:
         raise ValidationError(_("Choose approved or not approved."), code="approval")
     _not_in_future(on, _("The date of the approval cannot be in the future."))
@@ -371,7 +378,7 @@ def mapping_record_approval(
 @transaction.atomic
 def offered_time_book(*, student: Student, starts_at: datetime.datetime, by: User) -> OfferedTime:
     """The counsellor offers the student a time for the mapping talk."""
-    _require_profession(by, Role.COUNSELLOR, student.school_id)
+    _require(by, Capability.WRITE_SOCIAL_MAPPING, student)
     if timezone.is_naive(starts_at):
         raise ValueError("starts_at must be timezone-aware")
     case = workflow.case_for_staircase_work(student=student, by=by)
@@ -401,7 +408,7 @@ def offered_time_mark(*, offered_time: OfferedTime, status: str, by: User) -> Of
     # Lock the case: two marks at once must not both see "two missed" or both notify.
     case = Case.objects.select_for_update().select_related("student").get(pk=offered_time.case_id)
     student = case.student
-    _require_profession(by, Role.COUNSELLOR, student.school_id)
+    _require(by, Capability.WRITE_SOCIAL_MAPPING, student)
     if status not in {TimeStatus.ATTENDED, TimeStatus.MISSED}:
         raise ValidationError(_("Choose attended or missed."), code="status")
     if offered_time.starts_at > timezone.now():
@@ -456,15 +463,7 @@ def _inform_principals_after_missed_times(
         principal_notified_at=now
     )
     offered_time.principal_notified_at = now
-    principals = (
-        User.objects.filter(
-            memberships__in=RoleMembership.objects.active().filter(
-                role=Role.PRINCIPAL, school_id=case.student.school_id
-            )
-        )
-        .distinct()
-        .order_by("pk")
-    )
+    principals = access.holders(Capability.RECORD_ESCALATIONS, case.student.school).order_by("pk")
     path = reverse("cases:mapping_overview", args=[case.student.public_id])
     subject = _principal_subject()
     for principal in principals:
@@ -509,7 +508,7 @@ def pedagogical_mapping_add(
     by: User,
 ) -> PedagogicalMapping:
     """The special educator's short pedagogical mapping."""
-    _require_profession(by, Role.SPECIAL_EDUCATOR, student.school_id)
+    _require(by, Capability.WRITE_PEDAGOGICAL_MAPPING, student)
     _not_in_future(conducted_on, _("The date cannot be in the future."))
     case = workflow.case_for_staircase_work(student=student, by=by)
     record = PedagogicalMapping(
@@ -542,7 +541,7 @@ def pedagogical_mapping_add(
 @transaction.atomic
 def health_talk_add(*, student: Student, held_on: datetime.date, note: str, by: User) -> HealthTalk:
     """The school nurse's health talk. The note is health-record content: nurses only."""
-    _require_profession(by, Role.SCHOOL_NURSE, student.school_id)
+    _require(by, Capability.WRITE_HEALTH_TALK, student)
     _not_in_future(held_on, _("The date cannot be in the future."))
     case = workflow.case_for_staircase_work(student=student, by=by)
     talk = HealthTalk(case=case, nurse=by, held_on=held_on, note=note)
@@ -554,7 +553,7 @@ def health_talk_add(*, student: Student, held_on: datetime.date, note: str, by: 
         summary=_("Health talk held"),
         by=by,
         happened_at=_start_of(held_on) if held_on < timezone.localdate() else None,
-        restricted_to=Role.SCHOOL_NURSE,
+        restricted_to=_HEALTH_NOTE_READERS,
         ref=talk,
     )
     _audit(
@@ -580,15 +579,6 @@ def _denied(user: access.AnyUser, object_type: str, object_id: Any) -> Http404:
     return Http404()
 
 
-def _counsellor_schools(user: access.AnyUser) -> QuerySet[Any]:
-    user_id = user.pk if user.pk is not None else 0  # anonymous: no memberships
-    return (
-        RoleMembership.objects.filter(user_id=user_id, role=Role.COUNSELLOR)
-        .active()
-        .values("school_id")
-    )
-
-
 def readable_mappings(user: access.AnyUser) -> QuerySet[SchoolSocialMapping]:
     """Mappings whose content the user may read: of cases they may read, and either shared
     with the student's approval or at a school where they are a counsellor."""
@@ -596,7 +586,11 @@ def readable_mappings(user: access.AnyUser) -> QuerySet[SchoolSocialMapping]:
         return SchoolSocialMapping.objects.none()
     return SchoolSocialMapping.objects.filter(case__in=access.cases_visible_to(user)).filter(
         Q(approval=MappingApproval.APPROVED)
-        | Q(case__student__school_id__in=_counsellor_schools(user))
+        | Q(
+            case__student__school__in=access.schools_where(
+                user, Capability.READ_UNSHARED_MAPPINGS
+            )
+        )
     )
 
 
@@ -627,14 +621,10 @@ def offered_time_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> O
 
 def student_for_school_social_work(
     user: access.AnyUser, public_id: uuid.UUID | str
-) -> tuple[Student, frozenset[str]]:
-    """The student and the user's roles at the student's school, if the user works with the
-    school's cases (principal or student health staff); otherwise 404 (audited)."""
-    student = access.student_for_user(user, public_id)
-    roles = access.roles_at_school(user, student.school_id)
-    if not roles & access.CASE_ROLES:
-        raise _denied(user, "student", student.public_id)
-    return student, roles
+) -> tuple[Student, frozenset[Capability]]:
+    """The student and the user's capabilities for them, if the user works with the school's
+    cases (principal or student health staff); otherwise 404 (audited)."""
+    return access.access_student(user, public_id, need=Capability.WORK_CASES)
 
 
 def cause_factor_choices(*, chosen: Sequence[int] = ()) -> QuerySet[CauseFactor]:
@@ -700,7 +690,7 @@ class SchoolSocialWork:
     """Everything of the mapping step for one student, as this reader may see it."""
 
     student: Student
-    roles: frozenset[str]
+    capabilities: frozenset[Capability]
     has_open_case: bool
     mappings: list[MappingSummary]
     offered_times: list[OfferedTime]
@@ -709,15 +699,15 @@ class SchoolSocialWork:
 
     @property
     def is_counsellor(self) -> bool:
-        return Role.COUNSELLOR in self.roles
+        return Capability.WRITE_SOCIAL_MAPPING in self.capabilities
 
     @property
     def is_special_educator(self) -> bool:
-        return Role.SPECIAL_EDUCATOR in self.roles
+        return Capability.WRITE_PEDAGOGICAL_MAPPING in self.capabilities
 
     @property
     def is_nurse(self) -> bool:
-        return Role.SCHOOL_NURSE in self.roles
+        return Capability.WRITE_HEALTH_TALK in self.capabilities
 
     @property
     def missed_count(self) -> int:
@@ -741,13 +731,13 @@ def _person(first: str | None, last: str | None, username: str | None) -> str:
 
 
 def school_social_work(
-    user: access.AnyUser, student: Student, roles: frozenset[str]
+    user: access.AnyUser, student: Student, capabilities: frozenset[Capability]
 ) -> SchoolSocialWork:
     """The student's mappings, offered times, pedagogical mappings and health talks across
     the cases the user may read. Six queries however many records there are."""
     cases = access.cases_visible_to(user).filter(student=student)
     has_open_case = cases.exclude(state__in=["closed", "rejected", "redirected"]).exists()
-    is_counsellor = Role.COUNSELLOR in roles
+    reads_unshared = Capability.READ_UNSHARED_MAPPINGS in capabilities
     mapping_rows = (
         SchoolSocialMapping.objects.filter(case__in=cases)
         .order_by("-created_at", "-id")
@@ -774,7 +764,7 @@ def school_social_work(
                 row["counsellor__last_name"],
                 row["counsellor__username"],
             ),
-            readable=is_counsellor or row["approval"] == MappingApproval.APPROVED,
+            readable=reads_unshared or row["approval"] == MappingApproval.APPROVED,
         )
         for row in mapping_rows
     ]
@@ -795,7 +785,7 @@ def school_social_work(
         "nurse__last_name",
         "nurse__username",
     ]
-    if Role.SCHOOL_NURSE in roles:
+    if Capability.READ_HEALTH_NOTES in capabilities:
         talk_fields.append("note")
     talks = [
         HealthTalkSummary(
@@ -812,7 +802,7 @@ def school_social_work(
     ]
     return SchoolSocialWork(
         student=student,
-        roles=roles,
+        capabilities=capabilities,
         has_open_case=has_open_case,
         mappings=mappings,
         offered_times=offered_times,
@@ -844,6 +834,7 @@ DESK_LIMIT = 15
 
 @dataclass(frozen=True)
 class CounsellorDesk:
+    role: str
     pending: list[SchoolSocialMapping]
     pending_count: int
     times: list[OfferedTime]
@@ -857,7 +848,9 @@ def counsellor_desk(user: access.AnyUser) -> CounsellorDesk | None:
     Five queries however many rows."""
     if not (user.is_authenticated and user.is_active):
         return None
-    school_ids = list(_counsellor_schools(user).values_list("school_id", flat=True))
+    school_ids = list(
+        access.schools_where(user, Capability.WRITE_SOCIAL_MAPPING).values_list("pk", flat=True)
+    )
     if not school_ids:
         return None
     cases = access.cases_visible_to(user).filter(student__school_id__in=school_ids)
@@ -881,6 +874,7 @@ def counsellor_desk(user: access.AnyUser) -> CounsellorDesk | None:
         .order_by("starts_at", "id")
     )
     return CounsellorDesk(
+        role=access.audit_role(Capability.WRITE_SOCIAL_MAPPING),
         pending=list(pending[:DESK_LIMIT]),
         pending_count=pending.count(),
         times=list(times[:DESK_LIMIT]),

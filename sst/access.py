@@ -46,6 +46,7 @@ from .capabilities import (
     Capability,
     capabilities_of,
     profession_label,
+    roles_holding,
 )
 from .capabilities import (
     NOTE_PROFESSIONS as NOTE_PROFESSIONS,
@@ -316,7 +317,9 @@ def _held_at(user: AnyUser, place: Place, *, within: bool = False) -> dict[str, 
     return held
 
 
-def _roles_giving(capability: Capability, held: dict[str, set[str]]) -> frozenset[str]:
+def _roles_giving(
+    capability: Capability, held: dict[str, set[str]] | dict[str, frozenset[str]]
+) -> frozenset[str]:
     return frozenset(
         role
         for kind, roles in CAPABILITIES[capability].items()
@@ -324,9 +327,39 @@ def _roles_giving(capability: Capability, held: dict[str, set[str]]) -> frozense
     )
 
 
-def capabilities_at(user: AnyUser, place: Place) -> frozenset[Capability]:
+class Granted(frozenset[Capability]):
+    """The capabilities a user holds at a place (a frozenset), and the roles that give
+    them, so that a page and its audit row come from the same answer."""
+
+    held: dict[str, frozenset[str]]
+
+    def __new__(
+        cls, held: dict[str, set[str]], *, without: frozenset[Capability] = frozenset()
+    ) -> Granted:
+        granted = super().__new__(cls, capabilities_of(held) - without)
+        granted.held = {kind: frozenset(roles) for kind, roles in held.items()}
+        return granted
+
+    def roles_for(self, *capabilities: Capability) -> str:
+        """The roles giving any of ``capabilities`` (comma-separated, for the audit)."""
+        roles = {
+            role
+            for capability in capabilities
+            if capability in self
+            for role in _roles_giving(capability, self.held)
+        }
+        return ",".join(sorted(roles))
+
+
+def capabilities_at(user: AnyUser, place: Place) -> Granted:
     """Every capability the user holds today at ``place``: one query."""
-    return capabilities_of(_held_at(user, place))
+    return Granted(_held_at(user, place))
+
+
+def audit_role(capability: Capability) -> str:
+    """The roles that hold ``capability`` (comma-separated): the audit's role column for a
+    page shown only to its holders."""
+    return ",".join(sorted(str(role) for role in roles_holding(capability)))
 
 
 def holds(user: AnyUser, capability: Capability, place: Place) -> bool:
@@ -600,20 +633,23 @@ def cases_visible_to(user: AnyUser) -> QuerySet[Any]:
     return case_model.objects.filter(q)
 
 
-def case_capabilities(user: AnyUser, case: Any) -> frozenset[Capability]:
+def case_capabilities(user: AnyUser, case: Any) -> Granted:
     """The capabilities the user holds on this case today: one query (two when a later app
     registered conditions for a capability the user holds there)."""
-    held = capabilities_at(user, case)
-    for capability in held & CONDITIONED_ON_CASE:
+    granted = capabilities_at(user, case)
+    refused = set()
+    for capability in granted & CONDITIONED_ON_CASE:
         condition = _conditions_of(capability, user)  # type: ignore[arg-type]
         if condition is None or not type(case).objects.filter(condition, pk=case.pk).exists():
-            held = held - {capability}
-    return held
+            refused.add(capability)
+    if refused:
+        return Granted(dict(granted.held), without=frozenset(refused))  # type: ignore[arg-type]
+    return granted
 
 
 def access_case(
     user: AnyUser, public_id: uuid.UUID | str, *, write: bool = False
-) -> tuple[Any, frozenset[Capability]]:
+) -> tuple[Any, Granted]:
     """The case and the capabilities the user holds on it, if the user may read it (and,
     with ``write``, work it); otherwise 404, the refusal audited. Two queries."""
     case_model = apps.get_model("cases", "Case")
@@ -633,7 +669,7 @@ def access_case(
 
 def access_student(
     user: AnyUser, public_id: uuid.UUID | str, *, need: Capability | None = None
-) -> tuple[Student, frozenset[Capability]]:
+) -> tuple[Student, Granted]:
     """The student and the capabilities the user holds for them, if the user may see them
     (and holds ``need``); otherwise 404, the refusal audited. Two queries."""
     student = student_for_user(user, public_id)
