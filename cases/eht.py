@@ -29,7 +29,8 @@ from django.utils.translation import gettext as _
 
 from attendance.models import MonthlyAbsence, next_month
 from sst import access, audit, notify
-from sst.models import Role, RoleMembership, School, User
+from sst.access import Capability
+from sst.models import School, User
 
 from .models import (
     ENDED_STATES,
@@ -55,13 +56,14 @@ MEETING_LOOKBACK_DAYS = 60
 
 def eht_school_for_user(user: access.AnyUser, unit_code: str) -> School:
     """A school where the user is the principal or a member of the EHT; otherwise 404."""
-    return access.school_for_user(user, unit_code, roles=access.CASE_ROLES)
+    return access.access_school(user, unit_code, need=Capability.RECORD_EHT)
 
 
 def eht_case_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> Case:
     """A case the user may read as principal or EHT member at the student's school (404)."""
-    case: Case = access.case_for_user(user, public_id)
-    access.require_role_at_school(user, access.CASE_ROLES, case.student.school_id)
+    case, granted = access.access_case(user, public_id)
+    if Capability.RECORD_EHT not in granted:
+        access.require(user, Capability.RECORD_EHT, case)
     return case
 
 
@@ -109,12 +111,11 @@ def eht_cases(user: access.AnyUser, school_ids: list[int]) -> QuerySet[Case]:
 
 def eht_schools_of(user: access.AnyUser) -> list[School]:
     """The schools where the user is the principal or a member of the EHT: one query."""
-    held = (
-        RoleMembership.objects.active()
-        .filter(user_id=user.pk, role__in=access.CASE_ROLES)
-        .values("school_id")
+    return list(
+        access.schools_with_students_visible_to(user)
+        .filter(pk__in=access.schools_where(user, Capability.RECORD_EHT).values("pk"))
+        .order_by("name")
     )
-    return list(access.schools_with_students_visible_to(user).filter(pk__in=held).order_by("name"))
 
 
 def agenda_counts(user: access.AnyUser, school_ids: list[int]) -> dict[int, int]:
@@ -257,12 +258,8 @@ def eht_rows(
     absence_ids = [c.latest_absence_id for c in cases if c.latest_absence_id]  # type: ignore[attr-defined]
     absences = MonthlyAbsence.objects.in_bulk(absence_ids) if absence_ids else {}
     counsellors = ", ".join(
-        _name(m.user)
-        for m in RoleMembership.objects.active()
-        .filter(school=school, role=Role.COUNSELLOR)
-        .select_related("user")
-        .order_by("user__last_name", "user__first_name")
-    ) or str(Role.COUNSELLOR.label)
+        _name(person) for person in access.holders(Capability.WRITE_SOCIAL_MAPPING, school)
+    ) or access.role_label(Capability.WRITE_SOCIAL_MAPPING)
     rows = []
     for case in cases:
         absence = absences.get(case.latest_absence_id)  # type: ignore[attr-defined]
@@ -398,13 +395,7 @@ def next_meetings_of(school_ids: list[int], today: datetime.date) -> dict[int, E
 
 def staff_at_school(school: School) -> QuerySet[User]:
     """Who can be made responsible: the school's principal and EHT, and its mentors."""
-    memberships = RoleMembership.objects.active().filter(
-        Q(school=school, role__in=access.CASE_ROLES)
-        | Q(mentor_group__school=school, role=Role.MENTOR)
-    )
-    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by(
-        "last_name", "first_name", "username"
-    )
+    return access.holders(Capability.BE_RESPONSIBLE_FOR_EHT_DECISIONS, school, within=True)
 
 
 def case_decisions(case: Case) -> list[EhtDecision]:
@@ -435,7 +426,7 @@ def latest_absence(
 @transaction.atomic
 def eht_meeting_schedule(*, school: School, meets_on: datetime.date, by: User) -> EhtMeeting:
     """Set a date for a meeting of the school's EHT (principal or EHT member)."""
-    access.require_role_at_school(by, access.CASE_ROLES, school.pk)
+    access.require(by, Capability.RECORD_EHT, school)
     if meets_on < timezone.localdate():
         raise ValidationError(_("A meeting cannot be set in the past."), code="past")
     if EhtMeeting.objects.filter(school=school, meets_on=meets_on).exists():
@@ -477,14 +468,21 @@ def eht_decision_record(
     """Record a decision about the student; the responsible person gets a content-free
     e-mail saying there is something to do."""
     school_id = case.student.school_id
-    access.require_role_at_school(by, access.CASE_ROLES, school_id)
+    access.require(by, Capability.RECORD_EHT, case)
     if not case.is_open:
         raise ValidationError(
             _("The case has ended: decisions can no longer be recorded on it."), code="ended"
         )
     if kind not in EhtDecisionKind.values:
         raise ValidationError(_("Choose a decision."), code="kind")
-    if responsible is None or not access.roles_at_school(responsible, school_id):
+    if (
+        responsible is None
+        or not access.holders(
+            Capability.BE_RESPONSIBLE_FOR_EHT_DECISIONS, case.student.school, within=True
+        )
+        .filter(pk=responsible.pk)
+        .exists()
+    ):
         raise ValidationError(
             _("The person responsible must work at the student's school."), code="responsible"
         )
@@ -532,7 +530,7 @@ def eht_decision_record(
 def _notify_responsible(responsible: User, case: Case) -> None:
     school = case.student.school
     # A mentor made responsible cannot open the EHT page: their link goes to their desk.
-    on_eht = bool(access.roles_at_school(responsible, school.pk) & access.CASE_ROLES)
+    on_eht = access.holds(responsible, Capability.RECORD_EHT, school)
     path = reverse("cases:eht_school", args=[school.unit_code]) if on_eht else None
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("A student health team decision gives you something to do")
@@ -543,7 +541,7 @@ def _notify_responsible(responsible: User, case: Case) -> None:
 def eht_decision_done(*, decision: EhtDecision, by: User) -> EhtDecision:
     """Mark a decision as done (once)."""
     case = decision.case
-    access.require_role_at_school(by, access.CASE_ROLES, case.student.school_id)
+    access.require(by, Capability.RECORD_EHT, case)
     now = timezone.now()
     if not EhtDecision.objects.filter(pk=decision.pk, done_at__isnull=True).update(done_at=now):
         raise ValidationError(_("The decision is already marked as done."), code="done")

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from attendance import selectors as absence_selectors
 from sst import access, audit, desk
-from sst.models import Role
+from sst.access import Capability
 
 from . import eht, escalation
 from .eht_forms import DecisionForm, EscalationForm, MeetingForm, MonthForm
@@ -32,8 +32,8 @@ from .models import EscalationKind
 # ---------------------------------------------------------------- helpers
 
 
-def _eht_role(request: HttpRequest, school_id: int) -> str:
-    return ",".join(sorted(access.roles_at_school(request.user, school_id) & access.CASE_ROLES))
+def _eht_role(request: HttpRequest, school: Any) -> str:
+    return access.capabilities_at(request.user, school).roles_for(Capability.RECORD_EHT)
 
 
 def _student_ids(rows: list[Any]) -> list[str]:
@@ -69,7 +69,7 @@ def eht_school(request: HttpRequest, unit_code: str) -> HttpResponse:
         action=audit.AuditAction.LIST,
         object_type="eht_students",
         object_id=school.unit_code,
-        role=_eht_role(request, school.pk),
+        role=_eht_role(request, school),
         detail={"page": "eht_school", "count": len(rows), "students": _student_ids(rows)},
     )
     return render(
@@ -126,7 +126,7 @@ def eht_agenda(request: HttpRequest, unit_code: str) -> HttpResponse:
         action=audit.AuditAction.LIST,
         object_type="eht_agenda",
         object_id=school.unit_code,
-        role=_eht_role(request, school.pk),
+        role=_eht_role(request, school),
         detail={
             "page": "eht_agenda",
             "meeting": meeting.meets_on.isoformat() if meeting else None,
@@ -181,7 +181,7 @@ def eht_case(request: HttpRequest, case_id: str) -> HttpResponse:
         object_type="eht_decisions",
         object_id=str(case.public_id),
         student_id=student.public_id,
-        role=_eht_role(request, school.pk),
+        role=_eht_role(request, school),
     )
     return render(
         request,
@@ -226,7 +226,7 @@ def _step4_context(request: HttpRequest, unit_code: str, *, printing: bool) -> d
         action=audit.AuditAction.LIST,
         object_type="step4_report",
         object_id=school.unit_code,
-        role=Role.PRINCIPAL,
+        role=access.audit_role(Capability.RECORD_ESCALATIONS),
         detail={
             "page": "principal_report_print" if printing else "principal_report",
             "month": f"{report.month:%Y-%m}",
@@ -304,7 +304,7 @@ def principal_student(request: HttpRequest, student_id: str) -> HttpResponse:
         object_type="escalation",
         object_id=str(student.public_id),
         student_id=student.public_id,
-        role=Role.PRINCIPAL,
+        role=access.audit_role(Capability.RECORD_ESCALATIONS),
     )
     return render(
         request,
@@ -336,7 +336,7 @@ def principal_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
             user=request.user,
             action=audit.AuditAction.LIST,
             object_type="step4_report",
-            role=Role.PRINCIPAL,
+            role=access.audit_role(Capability.RECORD_ESCALATIONS),
             detail={
                 "page": "desk",
                 "count": len(shown),

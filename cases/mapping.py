@@ -586,11 +586,7 @@ def readable_mappings(user: access.AnyUser) -> QuerySet[SchoolSocialMapping]:
         return SchoolSocialMapping.objects.none()
     return SchoolSocialMapping.objects.filter(case__in=access.cases_visible_to(user)).filter(
         Q(approval=MappingApproval.APPROVED)
-        | Q(
-            case__student__school__in=access.schools_where(
-                user, Capability.READ_UNSHARED_MAPPINGS
-            )
-        )
+        | Q(case__student__school__in=access.schools_where(user, Capability.READ_UNSHARED_MAPPINGS))
     )
 
 

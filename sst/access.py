@@ -362,6 +362,11 @@ def audit_role(capability: Capability) -> str:
     return ",".join(sorted(str(role) for role in roles_holding(capability)))
 
 
+def role_label(capability: Capability) -> str:
+    """The holders of ``capability`` named by their role (when no person is named)."""
+    return ", ".join(str(role.label) for role in sorted(roles_holding(capability)))
+
+
 def holds(user: AnyUser, capability: Capability, place: Place) -> bool:
     return bool(_roles_giving(capability, _held_at(user, place)))
 
@@ -428,6 +433,18 @@ def holds_anywhere(user: AnyUser, capability: Capability) -> bool:
         .active()
         .filter(_held_as(capability))
         .exists()
+    )
+
+
+def roles_giving_anywhere(user: AnyUser, capability: Capability) -> frozenset[str]:
+    """The roles the user holds today, anywhere, that give ``capability`` (for the audit)."""
+    if not _is_staff_user(user):
+        return frozenset()
+    return frozenset(
+        RoleMembership.objects.filter(user_id=user.pk)
+        .active()
+        .filter(_held_as(capability))
+        .values_list("role", flat=True)
     )
 
 
