@@ -41,6 +41,7 @@ from django.utils.translation import gettext
 from . import audit, crypto
 from .capabilities import (
     CAPABILITIES,
+    CONDITIONED_ON_CASE,
     GRANTS,
     STORED_AS,
     Capability,
@@ -584,9 +585,6 @@ def visible_only_to_label(profession: str) -> str:
 
 # ---------------------------------------------------------------- cases
 
-# Capabilities on a case that need, besides the role, a condition on the case itself that a
-# later app registers (assignment, a valid consent): with none registered they give nothing.
-CONDITIONED_ON_CASE = frozenset({Capability.SOCIAL_WORK})
 
 # A condition: given the user, a filter over case rows (built of EXISTS subqueries, so it
 # is checked in the query on every request, never by the nightly permission sync).

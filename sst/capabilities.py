@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .models import PlaceKind, Role
@@ -60,8 +61,14 @@ class Capability(models.TextChoices):
     ALERTED_CHECKLIST = "alerted_checklist", _("Alerted: a mentor checklist is due")
     ALERTED_EHT_MAPPING = "alerted_eht_mapping", _("Alerted: the student health team maps")
     ALERTED_ESCALATION = "alerted_escalation", _("Alerted: an escalation is due")
-    ALERTED_REPORT = "alerted_report", _("Alerted: a report of concern is to be considered")
-    ALERTED_INTENSIVE = "alerted_intensive", _("Alerted: intensive measures are due")
+    ALERTED_REPORT = (
+        "alerted_report",
+        _("Alerted: a report to the head of schools and social services is due"),
+    )
+    ALERTED_INTENSIVE = (
+        "alerted_intensive",
+        _("Alerted: intensive team support is to be considered"),
+    )
     ALERTED_GUARDIAN_CONTACT = (
         "alerted_guardian_contact",
         _("Alerted: the guardian is to be contacted"),
@@ -196,6 +203,12 @@ def capabilities_of(held: Mapping[str, frozenset[str] | set[str]]) -> frozenset[
     )
 
 
+# Capabilities on a case that need, besides the role, a condition on the case itself that a
+# later app registers (assignment to the case, a valid consent; ``access.register_case_condition``).
+# With none registered they give nothing identified.
+CONDITIONED_ON_CASE: frozenset[Capability] = frozenset({Capability.SOCIAL_WORK})
+
+
 # ---------------------------------------------------------------- professions
 
 # A note or chronology entry can be restricted to a profession: only someone holding that
@@ -244,7 +257,13 @@ def restriction_for(capability: Capability) -> str:
 
 
 def as_markdown() -> str:
-    """The capability × role table, for docs/ARCHITECTURE.md (``manage.py capabilities``)."""
+    """The capability × role table, for docs/ARCHITECTURE.md (``manage.py capabilities``).
+    The doc is in English, whatever the active language."""
+    with translation.override("en"):
+        return _markdown()
+
+
+def _markdown() -> str:
     abbreviations = {
         PlaceKind.MENTOR_GROUP: "G",
         PlaceKind.SCHOOL: "S",
@@ -265,10 +284,14 @@ def as_markdown() -> str:
                 if role in CAPABILITIES[capability].get(kind, frozenset())
             ]
             cells.append(",".join(kinds))
-        lines.append(f"| `{capability.value}` – {capability.label} | " + " | ".join(cells) + " |")
+        mark = " ¹" if capability in CONDITIONED_ON_CASE else ""
+        lines.append(
+            f"| `{capability.value}` – {capability.label}{mark} | " + " | ".join(cells) + " |"
+        )
     lines.append("")
     lines.append(
         "G: at a mentor group, S: at a school, D: at a district, M: at the municipality "
-        "(a right held at a place covers everything inside it)."
+        "(a right held at a place covers everything inside it). ¹ Only on cases where the "
+        "conditions later apps register hold (assignment, a valid consent); none yet."
     )
     return "\n".join(lines) + "\n"
