@@ -706,11 +706,6 @@ def access_school(user: AnyUser, unit_code: str, *, need: Capability | None = No
     return school
 
 
-def has_case_role(user: AnyUser) -> bool:
-    """Whether the user works cases anywhere (principal or student health team)."""
-    return holds_anywhere(user, Capability.WORK_CASES)
-
-
 def checklist_students_of(user: AnyUser) -> QuerySet[Student]:
     """Students whose mentor checklist the user may write: their own mentor groups' students."""
     student_model = apps.get_model("cases", "Student")
@@ -807,15 +802,10 @@ def is_mentor_of(user: AnyUser, group: MentorGroup) -> bool:
     return holds(user, Capability.WRITE_CHECKLIST, group)
 
 
-def school_for_user(
-    user: AnyUser, unit_code: str, *, roles: frozenset[str] | set[str] | None = None
-) -> School:
+def school_for_user(user: AnyUser, unit_code: str) -> School:
     """A school whose students the user may see, by its skolenhetskod; otherwise 404
-    (audited). ``roles`` is kept for the compat callers (removed after merge)."""
-    school = access_school(user, unit_code)
-    if roles:
-        require_role_at_school(user, roles, school.pk)
-    return school
+    (audited)."""
+    return access_school(user, unit_code)
 
 
 def schools_with_students_visible_to(user: AnyUser) -> QuerySet[School]:

@@ -7,7 +7,7 @@ import datetime
 from django.db import transaction
 
 from . import access, audit
-from .models import RoleMembership, User
+from .models import MentorGroup, Role, RoleMembership, User
 
 
 def _record(membership: RoleMembership, action: str, by: User | None) -> None:
@@ -56,3 +56,13 @@ def membership_delete(*, membership: RoleMembership, by: User | None) -> None:
     _record(membership, audit.AuditAction.DELETE, by)
     membership.delete()
     access.sync_user_permissions(user)
+
+
+def mentor_assign(*, user: User, group: MentorGroup, by: User | None) -> RoleMembership | None:
+    """Make ``user`` the mentor of ``group`` from today, unless they already are (the
+    student register names mentors; importing it again changes nothing)."""
+    if access.is_mentor_of(user, group):
+        return None
+    return membership_save(
+        membership=RoleMembership(user=user, role=Role.MENTOR, mentor_group=group), by=by
+    )

@@ -294,3 +294,14 @@ def test_a_registered_condition_is_checked_in_the_query(world, assigned_conditio
 def test_only_conditioned_capabilities_take_conditions():
     with pytest.raises(ValueError):
         access.register_case_condition(capability=Capability.WORK_CASES, build=lambda user: Q())
+
+
+def test_mentor_assign_creates_the_membership_once(world):
+    from sst import services
+    from ..factories import UserFactory
+
+    teacher = UserFactory()
+    assert services.mentor_assign(user=teacher, group=world.group_a2, by=None) is not None
+    assert access.is_mentor_of(teacher, world.group_a2)
+    assert services.mentor_assign(user=teacher, group=world.group_a2, by=None) is None
+    assert world.student_a2 in access.students_visible_to(teacher)
