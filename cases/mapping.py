@@ -617,7 +617,7 @@ def offered_time_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> O
 
 def student_for_school_social_work(
     user: access.AnyUser, public_id: uuid.UUID | str
-) -> tuple[Student, frozenset[Capability]]:
+) -> tuple[Student, access.Granted]:
     """The student and the user's capabilities for them, if the user works with the school's
     cases (principal or student health staff); otherwise 404 (audited)."""
     return access.access_student(user, public_id, need=Capability.WORK_CASES)

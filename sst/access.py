@@ -154,8 +154,13 @@ def _granted(user: AnyUser, kind: str, codename: str) -> QuerySet[Any]:
     """Ids of the places of ``kind`` where the user holds ``codename`` (a subquery)."""
     perm_model, _field = _PERMISSION_MODELS[kind]
     return perm_model.objects.filter(  # type: ignore[attr-defined]
-        user_id=user.pk, permission__codename=codename
+        user_id=_uid(user), permission__codename=codename
     ).values("content_object_id")
+
+
+def _uid(user: AnyUser) -> int:
+    """The user's id for a lookup (anonymous visitors have none and match nothing)."""
+    return user.pk or 0
 
 
 def _is_staff_user(user: AnyUser) -> bool:
@@ -168,16 +173,16 @@ def students_visible_to(user: AnyUser) -> QuerySet[Student]:
     if not _is_staff_user(user):
         return student_model.objects.none()
     perm_school = SchoolUserObjectPermission.objects.filter(
-        user_id=user.pk,
+        user_id=_uid(user),
         permission__codename=SCHOOL_STUDENTS,
         content_object_id=OuterRef("school_id"),
     )
     perm_group = MentorGroupUserObjectPermission.objects.filter(
-        user_id=user.pk,
+        user_id=_uid(user),
         permission__codename=GROUP_STUDENTS,
         content_object_id=OuterRef("mentor_group_id"),
     )
-    visible = Exists(perm_school) | Exists(perm_group)
+    visible: Q = Q(Exists(perm_school)) | Q(Exists(perm_group))
     assert isinstance(user, User)
     case_model = apps.get_model("cases", "Case")
     for capability in CONDITIONED_ON_CASE:
@@ -185,11 +190,13 @@ def students_visible_to(user: AnyUser) -> QuerySet[Student]:
         if condition is not None:
             # Social-services staff see a student only while a registered condition (an
             # assignment, a valid consent) holds for one of the student's cases.
-            visible |= Exists(
-                case_model.objects.filter(
-                    condition,
-                    student=OuterRef("pk"),
-                    student__school__in=schools_where(user, capability),
+            visible |= Q(
+                Exists(
+                    case_model.objects.filter(
+                        condition,
+                        student=OuterRef("pk"),
+                        student__school__in=schools_where(user, capability),
+                    )
                 )
             )
     return student_model.objects.filter(visible)
@@ -307,7 +314,7 @@ def _held_at(user: AnyUser, place: Place, *, within: bool = False) -> dict[str, 
         return {}
     held: dict[str, set[str]] = {}
     rows = (
-        RoleMembership.objects.filter(user_id=user.pk)
+        RoleMembership.objects.filter(user_id=_uid(user))
         .active()
         .filter(_covering(_where(place), within=within))
         .values_list(*_PLACE_COLUMNS)
@@ -407,7 +414,7 @@ def schools_where(user: AnyUser, capability: Capability) -> QuerySet[School]:
     district or municipality, or at one of its mentor groups): one query with subqueries."""
     if not _is_staff_user(user):
         return School.objects.none()
-    memberships = RoleMembership.objects.filter(user_id=user.pk).active()
+    memberships = RoleMembership.objects.filter(user_id=_uid(user)).active()
     q = Q(pk__in=[])
     for kind, roles in CAPABILITIES[capability].items():
         held = memberships.filter(role__in=roles)
@@ -430,7 +437,7 @@ def holds_anywhere(user: AnyUser, capability: Capability) -> bool:
     if not _is_staff_user(user):
         return False
     return (
-        RoleMembership.objects.filter(user_id=user.pk)
+        RoleMembership.objects.filter(user_id=_uid(user))
         .active()
         .filter(_held_as(capability))
         .exists()
@@ -442,7 +449,7 @@ def roles_giving_anywhere(user: AnyUser, capability: Capability) -> frozenset[st
     if not _is_staff_user(user):
         return frozenset()
     return frozenset(
-        RoleMembership.objects.filter(user_id=user.pk)
+        RoleMembership.objects.filter(user_id=_uid(user))
         .active()
         .filter(_held_as(capability))
         .values_list("role", flat=True)
@@ -729,7 +736,7 @@ def roles_at_school(user: AnyUser, school_id: int) -> frozenset[str]:  # compat
     if not _is_staff_user(user):
         return frozenset()
     return frozenset(
-        RoleMembership.objects.filter(user_id=user.pk)
+        RoleMembership.objects.filter(user_id=_uid(user))
         .active()
         .filter(Q(school_id=school_id) | Q(mentor_group__school_id=school_id))
         .values_list("role", flat=True)
@@ -838,7 +845,7 @@ def can_administer(user: AnyUser) -> bool:
         return False
     codename = STORED_AS[Capability.ADMINISTER][PlaceKind.MUNICIPALITY]
     return MunicipalityUserObjectPermission.objects.filter(
-        user_id=user.pk, permission__codename=codename
+        user_id=_uid(user), permission__codename=codename
     ).exists()
 
 
@@ -859,7 +866,7 @@ def roles_of(user: AnyUser, *, today: datetime.date | None = None) -> list[HeldR
         return []
     today = today or timezone.localdate()
     memberships = (
-        RoleMembership.objects.filter(user_id=user.pk)
+        RoleMembership.objects.filter(user_id=_uid(user))
         .active_on(today)
         .select_related("municipality", "district", "school", "mentor_group__school")
         .order_by("role", "id")
@@ -919,7 +926,7 @@ def student_access_roles(user: AnyUser) -> str:
         PlaceKind.SCHOOL, frozenset()
     ) | CAPABILITIES[Capability.VIEW_GROUP_STUDENTS].get(PlaceKind.MENTOR_GROUP, frozenset())
     roles = (
-        RoleMembership.objects.filter(user_id=user.pk, role__in=granting)
+        RoleMembership.objects.filter(user_id=_uid(user), role__in=granting)
         .active()
         .values_list("role", flat=True)
     )
@@ -932,7 +939,7 @@ def requires_second_factor(user: AnyUser) -> bool:
         return False
     if "*" in required:
         return True
-    return RoleMembership.objects.filter(user_id=user.pk, role__in=required).active().exists()
+    return RoleMembership.objects.filter(user_id=_uid(user), role__in=required).active().exists()
 
 
 # ---------------------------------------------------------------- marking views

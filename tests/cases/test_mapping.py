@@ -10,8 +10,8 @@ import pytest
 from django.apps import apps as django_apps
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 

@@ -298,6 +298,7 @@ def test_only_conditioned_capabilities_take_conditions():
 
 def test_mentor_assign_creates_the_membership_once(world):
     from sst import services
+
     from ..factories import UserFactory
 
     teacher = UserFactory()
