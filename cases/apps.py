@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 PANEL_MODULES = [
     "cases.checklist_views",
     "cases.eht_views",
-    "cases.mapping_views",
+    "cases.mapping.views",
     "cases.case_views",
 ]
 

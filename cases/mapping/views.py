@@ -2,7 +2,7 @@
 pedagogical mappings, health talks), the counsellor's mapping and the student's approval,
 and the counsellor's panel on "my desk".
 
-Objects come only through ``cases.mapping``'s selectors, which start from the access policy;
+Objects come only through ``cases.mapping.selectors``, which start from the access policy;
 writes that belong to one profession first ask ``access.require`` for the capability (404
 for anyone else) and then call a service. Every page that shows personal data is audited.
 """
@@ -23,8 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sst import access, audit, desk
 from sst.access import Capability
 
-from . import mapping, workflow
-from .mapping_forms import (
+from .. import workflow
+from ..models import MappingApproval, SchoolSocialMapping, Student, TimeStatus
+from . import selectors, services, texts
+from .forms import (
     ApprovalForm,
     HealthTalkForm,
     MappingForm,
@@ -32,7 +34,6 @@ from .mapping_forms import (
     OfferedTimeOutcomeForm,
     PedagogicalMappingForm,
 )
-from .models import MappingApproval, SchoolSocialMapping, Student, TimeStatus
 
 
 def _audit_read(
@@ -80,8 +81,8 @@ def _refusal(error: ValidationError) -> str:
 @require_GET
 def mapping_overview(request: HttpRequest, public_id: str) -> HttpResponse:
     """The mapping step of one student, for the principal and the student health team."""
-    student, granted = mapping.student_for_school_social_work(request.user, public_id)
-    work = mapping.school_social_work(request.user, student, granted)
+    student, granted = selectors.student_for_school_social_work(request.user, public_id)
+    work = selectors.school_social_work(request.user, student, granted)
     _audit_read(
         request,
         object_type="school_social_work",
@@ -101,7 +102,7 @@ def mapping_overview(request: HttpRequest, public_id: str) -> HttpResponse:
             "student": student,
             "work": work,
             "now": timezone.now(),
-            "required_misses": mapping.MISSED_TIMES_BEFORE_PRINCIPAL,
+            "required_misses": texts.MISSED_TIMES_BEFORE_PRINCIPAL,
         },
     )
 
@@ -110,12 +111,12 @@ def mapping_overview(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def mapping_create(request: HttpRequest, public_id: str) -> HttpResponse:
     """The counsellor records a new school-social mapping."""
-    student, granted = mapping.student_for_school_social_work(request.user, public_id)
+    student, granted = selectors.student_for_school_social_work(request.user, public_id)
     role = _require(request, Capability.WRITE_SOCIAL_MAPPING, student, granted)
     form = MappingForm(request.POST or None, initial={"conducted_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            record = mapping.mapping_create(
+            record = services.mapping_create(
                 student=student,
                 content=form.content(),
                 by=request.user,  # type: ignore[arg-type]
@@ -145,7 +146,7 @@ def mapping_create(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_GET
 def mapping_detail(request: HttpRequest, mapping_id: str) -> HttpResponse:
     """A mapping's content: counsellors always, other case readers once the student approved."""
-    record = mapping.mapping_for_user(request.user, mapping_id)
+    record = selectors.mapping_for_user(request.user, mapping_id)
     student = record.case.student
     granted = access.capabilities_at(request.user, student)
     is_counsellor = Capability.WRITE_SOCIAL_MAPPING in granted
@@ -166,9 +167,9 @@ def mapping_detail(request: HttpRequest, mapping_id: str) -> HttpResponse:
         {
             "student": student,
             "record": record,
-            "areas": [(area, getattr(record, area.field)) for area in mapping.AREAS],
-            "cause_groups": mapping.causes_by_group(causes),
-            "answers": mapping.analysis_answers(record),
+            "areas": [(area, getattr(record, area.field)) for area in texts.AREAS],
+            "cause_groups": selectors.causes_by_group(causes),
+            "answers": selectors.analysis_answers(record),
             "is_counsellor": is_counsellor,
             "approval_form": approval_form,
         },
@@ -179,14 +180,14 @@ def mapping_detail(request: HttpRequest, mapping_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def mapping_edit(request: HttpRequest, mapping_id: str) -> HttpResponse:
     """The counsellor changes a mapping; a stale form (someone saved in between) is refused."""
-    record = mapping.mapping_for_user(request.user, mapping_id)
+    record = selectors.mapping_for_user(request.user, mapping_id)
     student = record.case.student
     role = access.require(request.user, Capability.WRITE_SOCIAL_MAPPING, student)
     form = MappingForm.for_mapping(record, request.POST or None)
     stale = False
     if request.method == "POST" and form.is_valid():
         try:
-            mapping.mapping_update(
+            services.mapping_update(
                 mapping=record,
                 content=form.content(),
                 version=form.cleaned_data["version"] or 0,
@@ -230,14 +231,14 @@ def _approval_form(record: SchoolSocialMapping, data: Any = None) -> ApprovalFor
 @require_http_methods(["GET", "POST"])
 def mapping_approval(request: HttpRequest, mapping_id: str) -> HttpResponse:
     """The counsellor records the student's approval (or not) to share at the EHT."""
-    record = mapping.mapping_for_user(request.user, mapping_id)
+    record = selectors.mapping_for_user(request.user, mapping_id)
     student = record.case.student
     role = access.require(request.user, Capability.WRITE_SOCIAL_MAPPING, student)
     form = _approval_form(record, request.POST or None)
     stale = False
     if request.method == "POST" and form.is_valid():
         try:
-            mapping.mapping_record_approval(
+            services.mapping_record_approval(
                 mapping=record,
                 approval=form.cleaned_data["approval"],
                 on=form.cleaned_data["approval_on"],
@@ -284,12 +285,12 @@ def mapping_approval(request: HttpRequest, mapping_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def offered_time_book(request: HttpRequest, public_id: str) -> HttpResponse:
     """The counsellor offers the student a time for the mapping talk."""
-    student, granted = mapping.student_for_school_social_work(request.user, public_id)
+    student, granted = selectors.student_for_school_social_work(request.user, public_id)
     role = _require(request, Capability.WRITE_SOCIAL_MAPPING, student, granted)
     form = OfferedTimeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            mapping.offered_time_book(
+            services.offered_time_book(
                 student=student,
                 starts_at=form.cleaned_data["starts_at"],
                 by=request.user,  # type: ignore[arg-type]
@@ -311,7 +312,7 @@ def offered_time_book(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def offered_time_mark(request: HttpRequest, time_id: str) -> HttpResponse:
     """The counsellor marks a booked time attended or missed."""
-    offered = mapping.offered_time_for_user(request.user, time_id)
+    offered = selectors.offered_time_for_user(request.user, time_id)
     student = offered.case.student
     access.require(request.user, Capability.WRITE_SOCIAL_MAPPING, student)
     form = OfferedTimeOutcomeForm(request.POST)
@@ -319,7 +320,7 @@ def offered_time_mark(request: HttpRequest, time_id: str) -> HttpResponse:
         messages.error(request, _("Choose attended or missed."))
         return HttpResponseRedirect(_overview(student))
     try:
-        offered = mapping.offered_time_mark(
+        offered = services.offered_time_mark(
             offered_time=offered,
             status=form.cleaned_data["status"],
             by=request.user,  # type: ignore[arg-type]
@@ -358,7 +359,7 @@ def _light_record_form(
     intro: str,
 ) -> HttpResponse:
     """A lighter record on the case, written by one profession (see the two views below)."""
-    student, granted = mapping.student_for_school_social_work(request.user, public_id)
+    student, granted = selectors.student_for_school_social_work(request.user, public_id)
     role = _require(request, capability, student, granted)
     form = form_class(request.POST or None, initial={date_field: timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -389,7 +390,7 @@ def pedagogical_mapping_create(request: HttpRequest, public_id: str) -> HttpResp
         capability=Capability.WRITE_PEDAGOGICAL_MAPPING,
         form_class=PedagogicalMappingForm,
         date_field="conducted_on",
-        save=mapping.pedagogical_mapping_add,
+        save=services.pedagogical_mapping_add,
         saved=_("The pedagogical mapping was saved."),
         title=_("Pedagogical mapping"),
         intro=_(
@@ -409,7 +410,7 @@ def health_talk_create(request: HttpRequest, public_id: str) -> HttpResponse:
         capability=Capability.WRITE_HEALTH_TALK,
         form_class=HealthTalkForm,
         date_field="held_on",
-        save=mapping.health_talk_add,
+        save=services.health_talk_add,
         saved=_("The health talk was saved."),
         title=_("Health talk"),
         intro=_(
@@ -424,7 +425,7 @@ def health_talk_create(request: HttpRequest, public_id: str) -> HttpResponse:
 
 def counsellor_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
     """Counsellors: mappings waiting for the student's approval, and booked times."""
-    data = mapping.counsellor_desk(request.user)
+    data = selectors.counsellor_desk(request.user)
     if data is None:
         return None
     shown = len(data.pending) + len(data.times)
