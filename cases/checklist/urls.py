@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from . import checklist_views
+from . import views as checklist_views
 
 urlpatterns: list[URLPattern] = [
     path(
