@@ -724,8 +724,8 @@ def checklist_students_of(user: AnyUser) -> QuerySet[Student]:
 
 
 # ---------------------------------------------------------------- compat: removed after merge
-# The case-flow helper rewrites cases/workflow.py, case_views.py and case_forms.py against
-# these names at the same time; they are thin wrappers over the capability table.
+# cases/workflow.py, case_views.py and case_forms.py (rewritten in a parallel change) and
+# attendance/staircase.py still use these names: thin wrappers over the capability table.
 
 EHT_ROLES = CAPABILITIES[Capability.ALERTED_EHT_MAPPING][PlaceKind.SCHOOL]  # compat
 CASE_ROLES = CAPABILITIES[Capability.WORK_CASES][PlaceKind.SCHOOL]  # compat
