@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 # Each area of the school's steps registers its own desk panels.
 PANEL_MODULES = [
-    "cases.checklist_views",
-    "cases.eht_views",
-    "cases.mapping_views",
+    "cases.checklist.views",
+    "cases.eht.views",
+    "cases.mapping.views",
     "cases.case_views",
 ]
 

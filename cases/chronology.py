@@ -16,56 +16,20 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Count, Q, QuerySet
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from attendance.models import Alert
 from attendance.templatetags.absence import alert_value, period
 from sst import access
-from sst.models import Role, RoleMembership, School, Student
+from sst.access import Capability
+from sst.models import School, Student
 
 from .models import ENDED_STATES, Case, CaseEvent, CaseState, EventKind, Note
 
-# The professions a note can be restricted to, in the order the form offers them.
-NOTE_PROFESSIONS = [
-    Role.COUNSELLOR,
-    Role.SCHOOL_NURSE,
-    Role.SCHOOL_PSYCHOLOGIST,
-    Role.SPECIAL_EDUCATOR,
-    Role.PRINCIPAL,
-]
-
-_RESTRICTED_LABELS: dict[str, Promise] = {
-    Role.COUNSELLOR: gettext_lazy("Restricted entry – visible to the school counsellor"),
-    Role.SCHOOL_NURSE: gettext_lazy("Restricted entry – visible to the school nurse"),
-    Role.SCHOOL_PSYCHOLOGIST: gettext_lazy("Restricted entry – visible to the school psychologist"),
-    Role.SPECIAL_EDUCATOR: gettext_lazy("Restricted entry – visible to the special educator"),
-    Role.PRINCIPAL: gettext_lazy("Restricted entry – visible to the principal"),
-}
-_VISIBLE_ONLY_TO: dict[str, Promise] = {
-    Role.COUNSELLOR: gettext_lazy("Visible only to the school counsellor"),
-    Role.SCHOOL_NURSE: gettext_lazy("Visible only to the school nurse"),
-    Role.SCHOOL_PSYCHOLOGIST: gettext_lazy("Visible only to the school psychologist"),
-    Role.SPECIAL_EDUCATOR: gettext_lazy("Visible only to the special educator"),
-    Role.PRINCIPAL: gettext_lazy("Visible only to the principal"),
-}
-
-
-def restricted_label(profession: str) -> str:
-    """What a reader without the profession sees instead of the entry."""
-    if profession in _RESTRICTED_LABELS:
-        return str(_RESTRICTED_LABELS[profession])
-    label = Role(profession).label if profession in Role.values else profession
-    return _("Restricted entry – visible to: %(profession)s") % {"profession": label}
-
-
-def visible_only_to_label(profession: str) -> str:
-    """The badge a permitted reader sees on a restricted entry."""
-    if profession in _VISIBLE_ONLY_TO:
-        return str(_VISIBLE_ONLY_TO[profession])
-    label = Role(profession).label if profession in Role.values else profession
-    return _("Visible only to: %(profession)s") % {"profession": label}
+# The professions a note can be restricted to, and their labels, belong to the policy.
+NOTE_PROFESSIONS = access.NOTE_PROFESSIONS
+restricted_label = access.restricted_label
+visible_only_to_label = access.visible_only_to_label
 
 
 # ---------------------------------------------------------------- the chronology
@@ -130,7 +94,7 @@ def chronology(user: access.AnyUser, case: Case, *, kinds: Iterable[str] = ()) -
     the reader's roles, the entries, the readable notes and the alerts.
     """
     wanted = frozenset(kinds) & set(EventKind.values)
-    roles = access.roles_at_school(user, case.student.school_id)
+    roles = access.professions_at(user, case.student)
     readable = _readable(roles)
     # Values, not model instances: the summary column itself is never read, only the
     # annotation that is empty where the reader may not see it.
@@ -222,22 +186,14 @@ def chronology(user: access.AnyUser, case: Case, *, kinds: Iterable[str] = ()) -
 # ---------------------------------------------------------------- cases of a school, a student
 
 
-def _case_memberships(user: access.AnyUser) -> QuerySet[RoleMembership]:
-    if not (user.is_authenticated and user.is_active):
-        return RoleMembership.objects.none()
-    return RoleMembership.objects.filter(user_id=user.pk, role__in=access.CASE_ROLES).active()
-
-
 def case_schools_of(user: access.AnyUser) -> QuerySet[School]:
     """Schools where the user is the principal or on the student health team today."""
-    return School.objects.filter(pk__in=_case_memberships(user).values("school_id")).order_by(
-        "name"
-    )
+    return access.schools_where(user, Capability.WORK_CASES).order_by("name")
 
 
 def case_roles_of(user: access.AnyUser) -> frozenset[str]:
     """The principal and student-health roles the user holds today (for the audit trail)."""
-    return frozenset(_case_memberships(user).values_list("role", flat=True))
+    return access.roles_giving_anywhere(user, Capability.WORK_CASES)
 
 
 def _open_first(cases: QuerySet[Case]) -> QuerySet[Case]:

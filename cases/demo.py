@@ -20,7 +20,10 @@ from attendance.models import DueKind, MonthlyAbsence
 from sst import access, demo
 from sst.models import Role, School, Student, User
 
-from . import checklists, eht, escalation, mapping, workflow
+from . import escalation, workflow
+from .checklist import services as checklists
+from .eht import services as eht
+from .mapping import services as mapping
 from .models import (
     Case,
     CauseFactor,

@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from attendance.models import MonthlyAbsence, next_month
 from attendance.selectors import previous_month
 from sst import access, audit
-from sst.models import Role, RoleMembership, School, Student, User
+from sst.access import Capability
+from sst.models import School, Student, User
 
 from .models import (
     ENDED_STATES,
@@ -35,7 +36,6 @@ from .models import (
 )
 from .workflow import case_open, chronicle
 
-PRINCIPAL = frozenset({Role.PRINCIPAL})
 # The panel on "my desk" names this many students per school; the report lists them all.
 PANEL_LIMIT = 10
 
@@ -45,13 +45,12 @@ PANEL_LIMIT = 10
 
 def principal_school_for_user(user: access.AnyUser, unit_code: str) -> School:
     """A school where the user is the principal; otherwise 404 (audited)."""
-    return access.school_for_user(user, unit_code, roles=PRINCIPAL)
+    return access.access_school(user, unit_code, need=Capability.RECORD_ESCALATIONS)
 
 
 def escalation_student_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> Student:
     """A student of a school where the user is the principal; otherwise 404 (audited)."""
-    student = access.student_for_user(user, public_id)
-    access.require_role_at_school(user, PRINCIPAL, student.school_id)
+    student, _granted = access.access_student(user, public_id, need=Capability.RECORD_ESCALATIONS)
     return student
 
 
@@ -134,11 +133,7 @@ def principal_desk(user: access.AnyUser, today: datetime.date) -> list[Principal
     """Each school where the user is the principal, with this month's step-4 students for
     whom no escalation is recorded since the month began: two queries."""
     month = today.replace(day=1)
-    held = (
-        RoleMembership.objects.active()
-        .filter(user_id=user.pk, role=Role.PRINCIPAL)
-        .values("school_id")
-    )
+    held = access.schools_where(user, Capability.RECORD_ESCALATIONS).values("pk")
     schools = list(
         access.schools_with_students_visible_to(user).filter(pk__in=held).order_by("name")
     )
@@ -239,7 +234,7 @@ def escalation_record(
     A report of concern is recorded as a fact with its date: a comment is refused, so its
     content can never end up here.
     """
-    access.require_role_at_school(by, PRINCIPAL, student.school_id)
+    role = access.require(by, Capability.RECORD_ESCALATIONS, student)
     if kind not in EscalationKind.values:
         raise ValidationError(_("Choose what was done."), code="kind")
     if kind == EscalationKind.REPORT_OF_CONCERN and comment:
@@ -275,7 +270,7 @@ def escalation_record(
         object_type="escalation",
         object_id=str(escalation.public_id),
         student_id=student.public_id,
-        role=Role.PRINCIPAL,
+        role=role,
         detail={"kind": kind, "case": str(case.public_id)},
     )
     return escalation

@@ -6,7 +6,7 @@ import datetime
 
 from celery import shared_task
 
-from . import checklists
+from .checklist import services as checklists
 
 
 @shared_task

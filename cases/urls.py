@@ -4,9 +4,9 @@ from django.urls import path
 
 from . import views
 from .case_urls import urlpatterns as case_patterns
-from .checklist_urls import urlpatterns as checklist_patterns
-from .eht_urls import urlpatterns as eht_patterns
-from .mapping_urls import urlpatterns as mapping_patterns
+from .checklist.urls import urlpatterns as checklist_patterns
+from .eht.urls import urlpatterns as eht_patterns
+from .mapping.urls import urlpatterns as mapping_patterns
 
 app_name = "cases"
 

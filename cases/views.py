@@ -86,8 +86,7 @@ def student_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         {
             "student": student,
             "custodies": custodies,
-            "case_roles": access.roles_at_school(request.user, student.school_id)
-            & access.CASE_ROLES,
+            "case_roles": access.holds(request.user, access.Capability.WORK_CASES, student),
             **student_case_context(request.user, student),
         },
     )

@@ -1,19 +1,28 @@
-"""The one access policy.
+"""The one access policy: who may see and do what.
 
-Role memberships are turned into django-guardian object permissions on the place they are
-held at (``GRANTS`` below; ``sync_user_permissions`` writes them). Every view asks the
-functions here: querysets that already know the user (``students_visible_to``), access
-functions that answer 404 when the user may not see an object (``student_for_user``), and
-predicates for pages that show no personal data (``can_administer``).
+The capability table (``sst.capabilities``: capability → the roles that hold it at each kind
+of place) decides every right, read and write. Role memberships are turned into
+django-guardian object permissions for the capabilities the read querysets join
+(``GRANTS``, derived from the table; ``sync_user_permissions`` writes them).
 
-No view checks role names by itself.
+Views and services ask the functions here:
+
+- querysets that already know the user (``students_visible_to``, ``cases_visible_to``,
+  ``schools_where``);
+- ``require(user, capability, place)``: the roles that give it, or 404 (refusal audited);
+- ``access_<noun>(user, public_id, ...)``: the object and what the user may do with it, or
+  404 (refusal audited);
+- ``holders(capability, place)``: who holds a capability at a place (notifications, alerts);
+- ``RoleFacts`` for the page header, computed once per request.
+
+No other module queries role memberships or names a role (``tests/sst/test_policy_lint.py``).
 """
 
 from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any
@@ -22,12 +31,30 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, Permission
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import audit, crypto
+from .capabilities import (
+    CAPABILITIES,
+    CONDITIONED_ON_CASE,
+    GRANTS,
+    STORED_AS,
+    Capability,
+    capabilities_of,
+    profession_label,
+    roles_holding,
+)
+from .capabilities import (
+    NOTE_PROFESSIONS as NOTE_PROFESSIONS,
+)
+from .capabilities import (
+    restriction_for as restriction_for,
+)
 from .models import (
     District,
     DistrictUserObjectPermission,
@@ -36,7 +63,6 @@ from .models import (
     Municipality,
     MunicipalityUserObjectPermission,
     PlaceKind,
-    Role,
     RoleMembership,
     School,
     SchoolUserObjectPermission,
@@ -48,38 +74,9 @@ if TYPE_CHECKING:
 
 AnyUser = User | AnonymousUser
 
-# What each role grants, on the kind of place it is held at.
-SCHOOL_STUDENTS = "view_school_students"
-GROUP_STUDENTS = "view_group_students"
-GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
-    Role.MENTOR: {PlaceKind.MENTOR_GROUP: (GROUP_STUDENTS,)},
-    Role.PRINCIPAL: {PlaceKind.SCHOOL: (SCHOOL_STUDENTS,)},
-    Role.COUNSELLOR: {PlaceKind.SCHOOL: (SCHOOL_STUDENTS,)},
-    Role.SPECIAL_EDUCATOR: {PlaceKind.SCHOOL: (SCHOOL_STUDENTS,)},
-    Role.SCHOOL_NURSE: {PlaceKind.SCHOOL: (SCHOOL_STUDENTS,)},
-    Role.SCHOOL_PSYCHOLOGIST: {PlaceKind.SCHOOL: (SCHOOL_STUDENTS,)},
-    # District staff see nothing identified until cases and consent exist (later issues).
-    Role.SOCIAL_WORKER: {PlaceKind.DISTRICT: ("work_district_cases",)},
-    Role.REFERRAL_FORUM: {
-        PlaceKind.DISTRICT: ("triage_district_referrals",),
-        PlaceKind.MUNICIPALITY: ("triage_municipality_referrals",),
-    },
-    Role.COORDINATOR: {
-        PlaceKind.DISTRICT: ("coordinate_district",),
-        PlaceKind.MUNICIPALITY: ("coordinate_municipality",),
-    },
-    # Managers see aggregated figures only, never personal data.
-    Role.MANAGER: {
-        PlaceKind.SCHOOL: ("view_school_reports",),
-        PlaceKind.DISTRICT: ("view_district_reports",),
-        PlaceKind.MUNICIPALITY: ("view_municipality_reports",),
-    },
-    # Administrators manage organisation and users; they do not read case content.
-    Role.ADMINISTRATOR: {
-        PlaceKind.SCHOOL: ("administer_school",),
-        PlaceKind.MUNICIPALITY: ("administer_municipality",),
-    },
-}
+# The object permissions each role's capabilities are stored as (derived from the table).
+SCHOOL_STUDENTS = STORED_AS[Capability.VIEW_SCHOOL_STUDENTS][PlaceKind.SCHOOL]
+GROUP_STUDENTS = STORED_AS[Capability.VIEW_GROUP_STUDENTS][PlaceKind.MENTOR_GROUP]
 
 _PERMISSION_MODELS: dict[str, tuple[type[models.Model], str]] = {
     PlaceKind.MUNICIPALITY: (MunicipalityUserObjectPermission, "municipality_id"),
@@ -157,8 +154,13 @@ def _granted(user: AnyUser, kind: str, codename: str) -> QuerySet[Any]:
     """Ids of the places of ``kind`` where the user holds ``codename`` (a subquery)."""
     perm_model, _field = _PERMISSION_MODELS[kind]
     return perm_model.objects.filter(  # type: ignore[attr-defined]
-        user_id=user.pk, permission__codename=codename
+        user_id=_uid(user), permission__codename=codename
     ).values("content_object_id")
+
+
+def _uid(user: AnyUser) -> int:
+    """The user's id for a lookup (anonymous visitors have none and match nothing)."""
+    return user.pk or 0
 
 
 def _is_staff_user(user: AnyUser) -> bool:
@@ -171,16 +173,33 @@ def students_visible_to(user: AnyUser) -> QuerySet[Student]:
     if not _is_staff_user(user):
         return student_model.objects.none()
     perm_school = SchoolUserObjectPermission.objects.filter(
-        user_id=user.pk,
+        user_id=_uid(user),
         permission__codename=SCHOOL_STUDENTS,
         content_object_id=OuterRef("school_id"),
     )
     perm_group = MentorGroupUserObjectPermission.objects.filter(
-        user_id=user.pk,
+        user_id=_uid(user),
         permission__codename=GROUP_STUDENTS,
         content_object_id=OuterRef("mentor_group_id"),
     )
-    return student_model.objects.filter(Exists(perm_school) | Exists(perm_group))
+    visible: Q = Q(Exists(perm_school)) | Q(Exists(perm_group))
+    assert isinstance(user, User)
+    case_model = apps.get_model("cases", "Case")
+    for capability in CONDITIONED_ON_CASE:
+        condition = _conditions_of(capability, user)
+        if condition is not None:
+            # Social-services staff see a student only while a registered condition (an
+            # assignment, a valid consent) holds for one of the student's cases.
+            visible |= Q(
+                Exists(
+                    case_model.objects.filter(
+                        condition,
+                        student=OuterRef("pk"),
+                        student__school__in=schools_where(user, capability),
+                    )
+                )
+            )
+    return student_model.objects.filter(visible)
 
 
 def student_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Student:
@@ -191,14 +210,8 @@ def student_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Student:
             .select_related("school", "mentor_group")
             .get(public_id=public_id)
         )
-    except (apps.get_model("sst", "Student").DoesNotExist, ValueError):
-        audit.record(
-            user=user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type="student",
-            object_id=str(public_id),
-        )
-        raise Http404 from None
+    except (apps.get_model("sst", "Student").DoesNotExist, ValueError, ValidationError):
+        raise _refuse(user, "student", public_id) from None
 
 
 def student_by_personnummer_for_audit(normalised: str) -> Student | None:
@@ -211,71 +224,493 @@ def student_by_personnummer_for_audit(normalised: str) -> Student | None:
     )
 
 
-# ---------------------------------------------------------------- cases (school steps)
+# ---------------------------------------------------------------- capabilities at a place
 
-EHT_ROLES = frozenset(
-    {Role.COUNSELLOR, Role.SPECIAL_EDUCATOR, Role.SCHOOL_NURSE, Role.SCHOOL_PSYCHOLOGIST}
-)
-CASE_ROLES = EHT_ROLES | {Role.PRINCIPAL}
+# What a right can be asked about: a place, or a record that lives at one.
+Place = Any
 
 
-def roles_at_school(user: AnyUser, school_id: int) -> frozenset[str]:
-    """The roles the user holds today at a school (a mentor role counts at its group's school).
+@dataclass(frozen=True)
+class _Where:
+    """A place reduced to ids: the narrowest first. ``within`` also counts grants held at
+    places inside it (a school's mentor groups), for "who works here" questions."""
 
-    Restricted notes and profession-only records are shown by this: a note restricted to
-    counsellors is readable by whoever holds the counsellor role at the student's school.
-    """
+    kind: str
+    pk: int | None
+    mentor_group_id: int | None = None
+    school_id: int | None = None
+    district_id: int | None = None
+    municipality_id: int | None = None
+
+
+def _where(place: Place) -> _Where:
+    if isinstance(place, Municipality):
+        return _Where(PlaceKind.MUNICIPALITY, place.pk, municipality_id=place.pk)
+    if isinstance(place, District):
+        return _Where(PlaceKind.DISTRICT, place.pk, district_id=place.pk)
+    if isinstance(place, School):
+        return _Where(PlaceKind.SCHOOL, place.pk, school_id=place.pk)
+    if isinstance(place, MentorGroup):
+        return _Where(
+            PlaceKind.MENTOR_GROUP, place.pk, mentor_group_id=place.pk, school_id=place.school_id
+        )
+    student = getattr(place, "student", None)
+    if student is not None:  # a case, or any record about one student
+        place = student
+    if hasattr(place, "school_id") and hasattr(place, "mentor_group_id"):  # a student
+        return _Where(
+            "student",
+            place.pk,
+            mentor_group_id=place.mentor_group_id,
+            school_id=place.school_id,
+        )
+    raise TypeError(f"not a place the policy knows: {type(place).__name__}")
+
+
+def _covering(where: _Where, *, within: bool = False) -> Q:
+    """Memberships held at the place or at a place covering it (and, ``within``, inside)."""
+    q = Q(pk__in=[])
+    if where.mentor_group_id is not None:
+        q |= Q(mentor_group_id=where.mentor_group_id)
+    if where.school_id is not None:
+        q |= (
+            Q(school_id=where.school_id)
+            | Q(district__schools=where.school_id)
+            | Q(municipality__districts__schools=where.school_id)
+        )
+        if within and where.kind == PlaceKind.SCHOOL:
+            q |= Q(mentor_group__school_id=where.school_id)
+    if where.district_id is not None:
+        q |= Q(district_id=where.district_id) | Q(municipality__districts=where.district_id)
+        if within:
+            q |= Q(school__district_id=where.district_id)
+            q |= Q(mentor_group__school__district_id=where.district_id)
+    if where.municipality_id is not None:
+        q |= Q(municipality_id=where.municipality_id)
+        if within:
+            q |= Q(district__municipality_id=where.municipality_id)
+            q |= Q(school__district__municipality_id=where.municipality_id)
+            q |= Q(mentor_group__school__district__municipality_id=where.municipality_id)
+    return q
+
+
+def _kind_of(row: tuple[Any, ...]) -> str:
+    _role, group_id, school_id, district_id, _municipality_id = row
+    if group_id is not None:
+        return PlaceKind.MENTOR_GROUP
+    if school_id is not None:
+        return PlaceKind.SCHOOL
+    if district_id is not None:
+        return PlaceKind.DISTRICT
+    return PlaceKind.MUNICIPALITY
+
+
+_PLACE_COLUMNS = ("role", "mentor_group_id", "school_id", "district_id", "municipality_id")
+
+
+def _held_at(user: AnyUser, place: Place, *, within: bool = False) -> dict[str, set[str]]:
+    """Kind of place → the roles the user holds today covering ``place``: one query."""
+    if not _is_staff_user(user):
+        return {}
+    held: dict[str, set[str]] = {}
+    rows = (
+        RoleMembership.objects.filter(user_id=_uid(user))
+        .active()
+        .filter(_covering(_where(place), within=within))
+        .values_list(*_PLACE_COLUMNS)
+        .distinct()
+    )
+    for row in rows:
+        held.setdefault(_kind_of(row), set()).add(row[0])
+    return held
+
+
+def _roles_giving(
+    capability: Capability, held: dict[str, set[str]] | dict[str, frozenset[str]]
+) -> frozenset[str]:
+    return frozenset(
+        role
+        for kind, roles in CAPABILITIES[capability].items()
+        for role in held.get(kind, set()) & roles
+    )
+
+
+class Granted(frozenset[Capability]):
+    """The capabilities a user holds at a place (a frozenset), and the roles that give
+    them, so that a page and its audit row come from the same answer."""
+
+    held: dict[str, frozenset[str]]
+
+    def __new__(
+        cls, held: dict[str, set[str]], *, without: frozenset[Capability] = frozenset()
+    ) -> Granted:
+        granted = super().__new__(cls, capabilities_of(held) - without)
+        granted.held = {kind: frozenset(roles) for kind, roles in held.items()}
+        return granted
+
+    def roles_for(self, *capabilities: Capability) -> str:
+        """The roles giving any of ``capabilities`` (comma-separated, for the audit)."""
+        roles = {
+            role
+            for capability in capabilities
+            if capability in self
+            for role in _roles_giving(capability, self.held)
+        }
+        return ",".join(sorted(roles))
+
+
+def capabilities_at(user: AnyUser, place: Place) -> Granted:
+    """Every capability the user holds today at ``place``: one query."""
+    return Granted(_held_at(user, place))
+
+
+def audit_role(capability: Capability) -> str:
+    """The roles that hold ``capability`` (comma-separated): the audit's role column for a
+    page shown only to its holders."""
+    return ",".join(sorted(str(role) for role in roles_holding(capability)))
+
+
+def role_label(capability: Capability) -> str:
+    """The holders of ``capability`` named by their role (when no person is named)."""
+    return ", ".join(str(role.label) for role in sorted(roles_holding(capability)))
+
+
+def holds(user: AnyUser, capability: Capability, place: Place) -> bool:
+    return bool(_roles_giving(capability, _held_at(user, place)))
+
+
+def _refuse(user: AnyUser, object_type: str, object_id: Any, **detail: Any) -> Http404:
+    audit.record(
+        user=user,
+        action=audit.AuditAction.ACCESS_DENIED,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        detail=detail,
+    )
+    return Http404()
+
+
+def _describe(place: Place) -> tuple[str, Any]:
+    where = _where(place)
+    public_id = getattr(place, "public_id", None)
+    return (
+        type(place).__name__.lower(),
+        public_id or getattr(place, "unit_code", None) or where.pk,
+    )
+
+
+def require(user: AnyUser, capability: Capability, place: Place) -> str:
+    """The roles (comma-separated, for the audit) that give the user ``capability`` at
+    ``place``; otherwise 404, and the refusal is audited."""
+    roles = _roles_giving(capability, _held_at(user, place))
+    if not roles:
+        object_type, object_id = _describe(place)
+        raise _refuse(user, object_type, object_id, needs=str(capability))
+    return ",".join(sorted(roles))
+
+
+def schools_where(user: AnyUser, capability: Capability) -> QuerySet[School]:
+    """The schools where the user holds ``capability`` today (held at the school, its
+    district or municipality, or at one of its mentor groups): one query with subqueries."""
+    if not _is_staff_user(user):
+        return School.objects.none()
+    memberships = RoleMembership.objects.filter(user_id=_uid(user)).active()
+    q = Q(pk__in=[])
+    for kind, roles in CAPABILITIES[capability].items():
+        held = memberships.filter(role__in=roles)
+        if kind == PlaceKind.MENTOR_GROUP:
+            q |= Q(pk__in=held.filter(mentor_group__isnull=False).values("mentor_group__school"))
+        elif kind == PlaceKind.SCHOOL:
+            q |= Q(pk__in=held.filter(school__isnull=False).values("school_id"))
+        elif kind == PlaceKind.DISTRICT:
+            q |= Q(district__in=held.filter(district__isnull=False).values("district_id"))
+        else:
+            q |= Q(
+                district__municipality__in=held.filter(municipality__isnull=False).values(
+                    "municipality_id"
+                )
+            )
+    return School.objects.filter(q)
+
+
+def holds_anywhere(user: AnyUser, capability: Capability) -> bool:
+    if not _is_staff_user(user):
+        return False
+    return (
+        RoleMembership.objects.filter(user_id=_uid(user))
+        .active()
+        .filter(_held_as(capability))
+        .exists()
+    )
+
+
+def roles_giving_anywhere(user: AnyUser, capability: Capability) -> frozenset[str]:
+    """The roles the user holds today, anywhere, that give ``capability`` (for the audit)."""
     if not _is_staff_user(user):
         return frozenset()
-    roles = (
-        RoleMembership.objects.filter(user_id=user.pk)
+    return frozenset(
+        RoleMembership.objects.filter(user_id=_uid(user))
         .active()
-        .filter(Q(school_id=school_id) | Q(mentor_group__school_id=school_id))
+        .filter(_held_as(capability))
         .values_list("role", flat=True)
     )
-    return frozenset(roles)
+
+
+def _held_as(capability: Capability) -> Q:
+    """Memberships (by role and kind of place) that give ``capability``."""
+    q = Q(pk__in=[])
+    field = {
+        PlaceKind.MENTOR_GROUP: "mentor_group__isnull",
+        PlaceKind.SCHOOL: "school__isnull",
+        PlaceKind.DISTRICT: "district__isnull",
+        PlaceKind.MUNICIPALITY: "municipality__isnull",
+    }
+    for kind, roles in CAPABILITIES[capability].items():
+        q |= Q(role__in=roles, **{field[kind]: False})
+    return q
+
+
+def holders(capability: Capability, place: Place, *, within: bool = False) -> QuerySet[User]:
+    """Active people holding ``capability`` at ``place`` today (with ``within``, also those
+    holding it inside the place: a school's mentors). One query when evaluated."""
+    memberships = (
+        RoleMembership.objects.active()
+        .filter(_covering(_where(place), within=within))
+        .filter(_held_as(capability))
+    )
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by(
+        "last_name", "first_name", "username", "pk"
+    )
+
+
+@dataclass(frozen=True)
+class Holder:
+    user_id: int
+    role: str
+
+
+def holders_of_students(
+    student_ids: Iterable[int], capabilities: Iterable[Capability]
+) -> dict[tuple[int, Capability], list[Holder]]:
+    """(student id, capability) → the active people holding it for that student today, each
+    once, with the role that gives it. Set-based: two queries however many students (the
+    recipients of the staircase's alerts)."""
+    wanted = frozenset(capabilities)
+    student_model = apps.get_model("sst", "Student")
+    students = list(
+        student_model.objects.filter(pk__in=list(student_ids)).values_list(
+            "pk",
+            "mentor_group_id",
+            "school_id",
+            "school__district_id",
+            "school__district__municipality_id",
+        )
+    )
+    if not students or not wanted:
+        return {}
+    groups = {row[1] for row in students if row[1]}
+    schools = {row[2] for row in students}
+    districts = {row[3] for row in students}
+    municipalities = {row[4] for row in students}
+    roles = {role for c in wanted for held in CAPABILITIES[c].values() for role in held}
+    by_place: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    for row in (
+        RoleMembership.objects.active()
+        .filter(user__is_active=True, role__in=roles)
+        .filter(
+            Q(mentor_group_id__in=groups)
+            | Q(school_id__in=schools)
+            | Q(district_id__in=districts)
+            | Q(municipality_id__in=municipalities)
+        )
+        .order_by("user_id", "role")
+        .values_list("user_id", *_PLACE_COLUMNS)
+    ):
+        user_id, place_row = row[0], row[1:]
+        kind = _kind_of(place_row)
+        place_id = next(pk for pk in place_row[1:] if pk is not None)
+        by_place.setdefault((kind, place_id), []).append((user_id, place_row[0]))
+    found: dict[tuple[int, Capability], list[Holder]] = {}
+    for pk, group_id, school_id, district_id, municipality_id in students:
+        ids = {
+            PlaceKind.MENTOR_GROUP: group_id,
+            PlaceKind.SCHOOL: school_id,
+            PlaceKind.DISTRICT: district_id,
+            PlaceKind.MUNICIPALITY: municipality_id,
+        }
+        for capability in wanted:
+            seen: set[int] = set()
+            people: list[Holder] = []
+            # The narrowest place first, as the alerts always listed them.
+            for kind in (
+                PlaceKind.SCHOOL,
+                PlaceKind.MENTOR_GROUP,
+                PlaceKind.DISTRICT,
+                PlaceKind.MUNICIPALITY,
+            ):
+                giving = CAPABILITIES[capability].get(kind, frozenset())
+                if not giving or ids[kind] is None:
+                    continue
+                for user_id, role in by_place.get((kind, ids[kind]), []):
+                    if role in giving and user_id not in seen:
+                        seen.add(user_id)
+                        people.append(Holder(user_id, role))
+            if people:
+                found[(pk, capability)] = people
+    return found
+
+
+# ---------------------------------------------------------------- professions
+
+
+def professions_at(user: AnyUser, place: Place) -> frozenset[str]:
+    """The professions (roles) the user holds at the place: a record restricted to one of
+    them is readable by this user. One query."""
+    held = _held_at(user, place)
+    return frozenset(held.get(PlaceKind.SCHOOL, set()) | held.get(PlaceKind.MENTOR_GROUP, set()))
+
+
+def restricted_label(profession: str) -> str:
+    """What a reader without the profession sees instead of a restricted entry."""
+    from .capabilities import RESTRICTED_LABELS
+
+    if profession in RESTRICTED_LABELS:
+        return str(RESTRICTED_LABELS[profession])
+    return gettext("Restricted entry – visible to: %(profession)s") % {
+        "profession": profession_label(profession)
+    }
+
+
+def visible_only_to_label(profession: str) -> str:
+    """The badge a permitted reader sees on a restricted entry."""
+    from .capabilities import VISIBLE_ONLY_TO_LABELS
+
+    if profession in VISIBLE_ONLY_TO_LABELS:
+        return str(VISIBLE_ONLY_TO_LABELS[profession])
+    return gettext("Visible only to: %(profession)s") % {"profession": profession_label(profession)}
+
+
+# ---------------------------------------------------------------- cases
+
+
+# A condition: given the user, a filter over case rows (built of EXISTS subqueries, so it
+# is checked in the query on every request, never by the nightly permission sync).
+CaseConditionBuilder = Callable[[User], Q]
+
+
+@dataclass(frozen=True)
+class CaseCondition:
+    capability: Capability
+    build: CaseConditionBuilder
+
+
+_case_conditions: list[CaseCondition] = []
+
+
+def register_case_condition(*, capability: Capability, build: CaseConditionBuilder) -> None:
+    """A later app (referrals: assignment and consent) says under which condition a holder
+    of ``capability`` reads a case. Call it from ``AppConfig.ready``; conditions of the same
+    capability all have to hold."""
+    if capability not in CONDITIONED_ON_CASE:
+        raise ValueError(f"{capability} is not a capability conditioned on the case")
+    if any(c.build is build and c.capability == capability for c in _case_conditions):
+        return
+    _case_conditions.append(CaseCondition(capability, build))
+
+
+def unregister_case_condition(build: CaseConditionBuilder) -> None:
+    """For tests."""
+    _case_conditions[:] = [c for c in _case_conditions if c.build is not build]
+
+
+def _conditions_of(capability: Capability, user: User) -> Q | None:
+    builders = [c.build for c in _case_conditions if c.capability == capability]
+    if not builders:
+        return None
+    q = Q()
+    for build in builders:
+        q &= build(user)
+    return q
 
 
 def cases_visible_to(user: AnyUser) -> QuerySet[Any]:
-    """Cases the user may read: the principal and student-health staff of the student's school.
+    """Cases the user may read: the principal and student-health staff of the student's
+    school; social-services staff only through the conditions later apps register
+    (assignment, consent), checked in this query. One query with subqueries.
 
-    Mentors do their part (checklists) through ``checklist_students_of``; district staff see
-    no identified case until referral, assignment and consent exist (later issues).
+    Mentors do their part (checklists) through ``checklist_students_of``.
     """
     case_model = apps.get_model("cases", "Case")
     if not _is_staff_user(user):
         return case_model.objects.none()
-    schools = RoleMembership.objects.filter(user_id=user.pk, role__in=CASE_ROLES).active()
-    return case_model.objects.filter(
-        student__school_id__in=schools.values("school_id"),
+    assert isinstance(user, User)
+    q = Q(
+        student__school__in=schools_where(user, Capability.WORK_CASES),
         student__in=students_visible_to(user),
     )
+    for capability in CONDITIONED_ON_CASE:
+        condition = _conditions_of(capability, user)
+        if condition is not None:
+            q |= Q(student__school__in=schools_where(user, capability)) & condition
+    return case_model.objects.filter(q)
 
 
-def has_case_role(user: AnyUser) -> bool:
-    """Whether the user works cases anywhere (principal or student health team)."""
-    if not _is_staff_user(user):
-        return False
-    return RoleMembership.objects.filter(user_id=user.pk, role__in=CASE_ROLES).active().exists()
+def case_capabilities(user: AnyUser, case: Any) -> Granted:
+    """The capabilities the user holds on this case today: one query (two when a later app
+    registered conditions for a capability the user holds there)."""
+    granted = capabilities_at(user, case)
+    refused = set()
+    for capability in granted & CONDITIONED_ON_CASE:
+        condition = _conditions_of(capability, user)  # type: ignore[arg-type]
+        if condition is None or not type(case).objects.filter(condition, pk=case.pk).exists():
+            refused.add(capability)
+    if refused:
+        return Granted(dict(granted.held), without=frozenset(refused))  # type: ignore[arg-type]
+    return granted
 
 
-def case_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Any:
-    """The case, if the user may read it; otherwise 404 (audited)."""
+def access_case(
+    user: AnyUser, public_id: uuid.UUID | str, *, write: bool = False
+) -> tuple[Any, Granted]:
+    """The case and the capabilities the user holds on it, if the user may read it (and,
+    with ``write``, work it); otherwise 404, the refusal audited. Two queries."""
     case_model = apps.get_model("cases", "Case")
     try:
-        return (
+        case = (
             cases_visible_to(user)
             .select_related("student__school", "student__mentor_group")
             .get(public_id=public_id)
         )
-    except (case_model.DoesNotExist, ValueError):
-        audit.record(
-            user=user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type="case",
-            object_id=str(public_id),
-        )
-        raise Http404 from None
+    except (case_model.DoesNotExist, ValueError, ValidationError):
+        raise _refuse(user, "case", public_id) from None
+    capabilities = case_capabilities(user, case)
+    if write and Capability.WORK_CASES not in capabilities:
+        raise _refuse(user, "case", public_id, needs=str(Capability.WORK_CASES))
+    return case, capabilities
+
+
+def access_student(
+    user: AnyUser, public_id: uuid.UUID | str, *, need: Capability | None = None
+) -> tuple[Student, Granted]:
+    """The student and the capabilities the user holds for them, if the user may see them
+    (and holds ``need``); otherwise 404, the refusal audited. Two queries."""
+    student = student_for_user(user, public_id)
+    capabilities = capabilities_at(user, student)
+    if need is not None and need not in capabilities:
+        raise _refuse(user, "student", student.public_id, needs=str(need))
+    return student, capabilities
+
+
+def access_school(user: AnyUser, unit_code: str, *, need: Capability | None = None) -> School:
+    """A school whose students the user may see, by its skolenhetskod — and, with ``need``,
+    where the user holds that capability; otherwise 404 (audited)."""
+    schools = schools_with_students_visible_to(user)
+    if need is not None:
+        schools = schools.filter(pk__in=schools_where(user, need).values("pk"))
+    school = schools.select_related("district").filter(unit_code=unit_code).first()
+    if school is None:
+        raise _refuse(user, "school", unit_code, **({"needs": str(need)} if need else {}))
+    return school
 
 
 def checklist_students_of(user: AnyUser) -> QuerySet[Student]:
@@ -288,20 +723,38 @@ def checklist_students_of(user: AnyUser) -> QuerySet[Student]:
     )
 
 
-def require_role_at_school(user: AnyUser, roles: frozenset[str] | set[str], school_id: int) -> str:
-    """The first of ``roles`` the user holds at the school, or 404 (audited): for writes that
-    belong to one profession (the counsellor's mapping, the principal's escalation)."""
+# ---------------------------------------------------------------- compat: removed after merge
+# cases/workflow.py, case_views.py and case_forms.py (rewritten in a parallel change) and
+# attendance/staircase.py still use these names: thin wrappers over the capability table.
+
+EHT_ROLES = CAPABILITIES[Capability.ALERTED_EHT_MAPPING][PlaceKind.SCHOOL]  # compat
+CASE_ROLES = CAPABILITIES[Capability.WORK_CASES][PlaceKind.SCHOOL]  # compat
+
+
+def roles_at_school(user: AnyUser, school_id: int) -> frozenset[str]:  # compat
+    """The roles the user holds today at a school (a mentor role counts at its group's school)."""
+    if not _is_staff_user(user):
+        return frozenset()
+    return frozenset(
+        RoleMembership.objects.filter(user_id=_uid(user))
+        .active()
+        .filter(Q(school_id=school_id) | Q(mentor_group__school_id=school_id))
+        .values_list("role", flat=True)
+    )
+
+
+def require_role_at_school(  # compat
+    user: AnyUser, roles: frozenset[str] | set[str], school_id: int
+) -> str:
     held = roles_at_school(user, school_id) & set(roles)
     if not held:
-        audit.record(
-            user=user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type="school_role",
-            object_id=str(school_id),
-            detail={"needs": sorted(roles)},
-        )
-        raise Http404
+        raise _refuse(user, "school_role", school_id, needs=sorted(roles))
     return sorted(held)[0]
+
+
+def case_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Any:  # compat
+    """The case, if the user may read it; otherwise 404 (audited)."""
+    return access_case(user, public_id)[0]
 
 
 # ---------------------------------------------------------------- imports
@@ -316,17 +769,29 @@ def import_scopes_of(user: AnyUser) -> tuple[bool, QuerySet[School]]:
     """
     if not _is_staff_user(user) or user.pk is None:
         return False, School.objects.none()
-    municipalities = _granted(user, PlaceKind.MUNICIPALITY, "administer_municipality")
+    municipal = STORED_AS[Capability.IMPORT_FOR_MUNICIPALITY][PlaceKind.MUNICIPALITY]
+    municipalities = _granted(user, PlaceKind.MUNICIPALITY, municipal)
     if municipalities.exists():
         return True, School.objects.filter(district__municipality__in=municipalities)
-    return False, School.objects.filter(
-        pk__in=_granted(user, PlaceKind.SCHOOL, "administer_school")
-    )
+    for_school = STORED_AS[Capability.IMPORT_FOR_SCHOOL][PlaceKind.SCHOOL]
+    return False, School.objects.filter(pk__in=_granted(user, PlaceKind.SCHOOL, for_school))
 
 
 def can_import(user: AnyUser) -> bool:
     whole_municipality, schools = import_scopes_of(user)
     return whole_municipality or schools.exists()
+
+
+def import_municipality_of(user: AnyUser) -> Municipality | None:
+    """The municipality the user imports whole registers for (the first, if several)."""
+    if not _is_staff_user(user):
+        return None
+    municipal = STORED_AS[Capability.IMPORT_FOR_MUNICIPALITY][PlaceKind.MUNICIPALITY]
+    return (
+        Municipality.objects.filter(pk__in=_granted(user, PlaceKind.MUNICIPALITY, municipal))
+        .order_by("pk")
+        .first()
+    )
 
 
 def import_runs_visible_to(user: AnyUser) -> QuerySet[Any]:
@@ -339,29 +804,15 @@ def import_runs_visible_to(user: AnyUser) -> QuerySet[Any]:
     return runs.filter(school_scope__in=schools)
 
 
-def school_for_user(
-    user: AnyUser, unit_code: str, *, roles: frozenset[str] | set[str] | None = None
-) -> School:
-    """A school whose students the user may see, by its skolenhetskod — and, with ``roles``,
-    where the user holds one of them; otherwise 404 (audited)."""
-    school = (
-        schools_with_students_visible_to(user)
-        .select_related("district")
-        .filter(unit_code=unit_code)
-        .first()
-    )
-    if school is None:
-        audit.record(
-            user=user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type="school",
-            object_id=str(unit_code)[:64],
-            detail={"needs": sorted(roles)} if roles else {},
-        )
-        raise Http404
-    if roles:
-        require_role_at_school(user, roles, school.pk)
-    return school
+def is_mentor_of(user: AnyUser, group: MentorGroup) -> bool:
+    """Whether the user already holds the mentor group's checklist work (is its mentor)."""
+    return holds(user, Capability.WRITE_CHECKLIST, group)
+
+
+def school_for_user(user: AnyUser, unit_code: str) -> School:
+    """A school whose students the user may see, by its skolenhetskod; otherwise 404
+    (audited)."""
+    return access_school(user, unit_code)
 
 
 def schools_with_students_visible_to(user: AnyUser) -> QuerySet[School]:
@@ -392,9 +843,13 @@ def can_administer(user: AnyUser) -> bool:
     """Municipality administrators manage organisation, users and read the audit trail."""
     if not _is_staff_user(user):
         return False
+    codename = STORED_AS[Capability.ADMINISTER][PlaceKind.MUNICIPALITY]
     return MunicipalityUserObjectPermission.objects.filter(
-        user_id=user.pk, permission__codename="administer_municipality"
+        user_id=_uid(user), permission__codename=codename
     ).exists()
+
+
+# ---------------------------------------------------------------- the person's roles
 
 
 @dataclass(frozen=True)
@@ -411,7 +866,7 @@ def roles_of(user: AnyUser, *, today: datetime.date | None = None) -> list[HeldR
         return []
     today = today or timezone.localdate()
     memberships = (
-        RoleMembership.objects.filter(user_id=user.pk)
+        RoleMembership.objects.filter(user_id=_uid(user))
         .active_on(today)
         .select_related("municipality", "district", "school", "mentor_group__school")
         .order_by("role", "id")
@@ -422,26 +877,56 @@ def roles_of(user: AnyUser, *, today: datetime.date | None = None) -> list[HeldR
     ]
 
 
+@dataclass(frozen=True)
+class RoleFacts:
+    """What the page header needs to know about the signed-in person: one query."""
+
+    held_roles: list[HeldRole]
+    capabilities: frozenset[Capability]
+
+    @property
+    def can_administer(self) -> bool:
+        return Capability.ADMINISTER in self.capabilities
+
+    @property
+    def can_import(self) -> bool:
+        return Capability.IMPORT_FOR_SCHOOL in self.capabilities
+
+    @property
+    def works_cases(self) -> bool:
+        return Capability.WORK_CASES in self.capabilities
+
+
+def role_facts(request: HttpRequest) -> RoleFacts:
+    """The person's role facts, computed once per request and kept on it."""
+    facts: RoleFacts | None = getattr(request, "_sst_role_facts", None)
+    if facts is None:
+        held = roles_of(getattr(request, "user", AnonymousUser()))
+        by_kind: dict[str, set[str]] = {}
+        for role in held:
+            by_kind.setdefault(role.place_kind, set()).add(role.role)
+        facts = RoleFacts(held_roles=held, capabilities=capabilities_of(by_kind))
+        request._sst_role_facts = facts  # type: ignore[attr-defined]
+    return facts
+
+
 def role_for_student(user: AnyUser, student: Student) -> str:
     """Which of the user's roles gives access to this student (recorded in the audit)."""
-    memberships = (
-        RoleMembership.objects.filter(user_id=user.pk)
-        .active()
-        .filter(Q(school_id=student.school_id) | Q(mentor_group_id=student.mentor_group_id))
-        .order_by("role")
+    held = _held_at(user, student)
+    return ",".join(
+        sorted(held.get(PlaceKind.SCHOOL, set()) | held.get(PlaceKind.MENTOR_GROUP, set()))
     )
-    return ",".join(sorted({m.role for m in memberships}))
 
 
 def student_access_roles(user: AnyUser) -> str:
     """The user's active roles that give access to identified students (for list audits)."""
-    granting = {
-        role
-        for role, places in GRANTS.items()
-        if any(SCHOOL_STUDENTS in perms or GROUP_STUDENTS in perms for perms in places.values())
-    }
+    if not _is_staff_user(user):
+        return ""
+    granting = CAPABILITIES[Capability.VIEW_SCHOOL_STUDENTS].get(
+        PlaceKind.SCHOOL, frozenset()
+    ) | CAPABILITIES[Capability.VIEW_GROUP_STUDENTS].get(PlaceKind.MENTOR_GROUP, frozenset())
     roles = (
-        RoleMembership.objects.filter(user_id=user.pk, role__in=granting)
+        RoleMembership.objects.filter(user_id=_uid(user), role__in=granting)
         .active()
         .values_list("role", flat=True)
     )
@@ -454,7 +939,7 @@ def requires_second_factor(user: AnyUser) -> bool:
         return False
     if "*" in required:
         return True
-    return RoleMembership.objects.filter(user_id=user.pk, role__in=required).active().exists()
+    return RoleMembership.objects.filter(user_id=_uid(user), role__in=required).active().exists()
 
 
 # ---------------------------------------------------------------- marking views
@@ -482,39 +967,25 @@ def staff_view(view: ViewFunc) -> ViewFunc:
     return wrapped
 
 
+def capability_view(capability: Capability) -> Callable[[ViewFunc], ViewFunc]:
+    """A staff view for people who hold ``capability`` somewhere (404, audited, for everyone
+    else). The view itself still asks for the place (``require``, ``access_*``)."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not holds_anywhere(request.user, capability):
+                match = request.resolver_match
+                raise _refuse(
+                    request.user, "page", match.view_name if match else "", needs=str(capability)
+                )
+            return view(request, *args, **kwargs)
+
+        return staff_view(wrapped)
+
+    return decorate
+
+
 def admin_view(view: ViewFunc) -> ViewFunc:
     """A staff view for municipality administrators only (404 for everyone else)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_administer(request.user):
-            audit.record(
-                user=request.user,
-                action=audit.AuditAction.ACCESS_DENIED,
-                object_type="page",
-                object_id=request.resolver_match.view_name if request.resolver_match else "",
-            )
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return staff_view(wrapped)
-
-
-# --- TEMP(B): replaced at merge ---
-# A minimal stand-in for the capability table being built in another branch, with exactly
-# the names the case transitions use.
-class Capability(models.TextChoices):
-    WORK_CASES = "work_cases", "work_cases"
-    DECIDE_REFERRALS = "decide_referrals", "decide_referrals"
-
-
-def case_capabilities(user: AnyUser, case: Any) -> frozenset[Capability]:
-    """What the user may do with the case. Nobody at a school decides referrals: the forum
-    gets that capability with the referral issue."""
-    held: set[Capability] = set()
-    if roles_at_school(user, case.student.school_id) & CASE_ROLES:
-        held.add(Capability.WORK_CASES)
-    return frozenset(held)
-
-
-# --- end TEMP(B) ---
+    return capability_view(Capability.ADMINISTER)(view)

@@ -6,7 +6,8 @@ from . import access
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
-    """The signed-in user's roles and places, for the page header."""
+    """The signed-in user's roles and places, for the page header: one query per request
+    (``access.role_facts`` keeps the answer on the request)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {
@@ -15,9 +16,10 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "can_import": False,
             "works_cases": False,
         }
+    facts = access.role_facts(request)
     return {
-        "held_roles": access.roles_of(user),
-        "can_administer": access.can_administer(user),
-        "can_import": access.can_import(user),
-        "works_cases": access.has_case_role(user),
+        "held_roles": facts.held_roles,
+        "can_administer": facts.can_administer,
+        "can_import": facts.can_import,
+        "works_cases": facts.works_cases,
     }

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 from . import access, audit, crypto
-from .models import Custody, Guardian, MentorGroup, RoleMembership, School, Student, User
+from .models import Custody, Guardian, MentorGroup, Role, RoleMembership, School, Student, User
 from .personnummer import Personnummer
 
 
@@ -168,3 +168,13 @@ def rotate_personnummer_keys() -> int:
                 )
                 count += 1
     return count
+
+
+def mentor_assign(*, user: User, group: MentorGroup, by: User | None) -> RoleMembership | None:
+    """Make ``user`` the mentor of ``group`` from today, unless they already are (the
+    student register names mentors; importing it again changes nothing)."""
+    if access.is_mentor_of(user, group):
+        return None
+    return membership_save(
+        membership=RoleMembership(user=user, role=Role.MENTOR, mentor_group=group), by=by
+    )

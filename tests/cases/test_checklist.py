@@ -1,4 +1,4 @@
-"""The mentor checklist's rules (cases.checklists): the services and the reminder task.
+"""The mentor checklist's rules (cases.checklist): the services and the reminder task.
 
 Time is frozen by passing ``today=`` to the services and tasks, or by replacing
 ``django.utils.timezone.now`` (which ``timezone.localdate`` reads too).
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attendance.models import Alert, AlertRecipient, DueKind, Rule
-from cases import checklists
+from cases.checklist import selectors, services
 from cases.models import Case, CaseEvent, EventKind, MentorChecklist, YesNo
 from cases.tasks import send_checklist_follow_up_reminders
 from cases.workflow import ConcurrentChange, TransitionRefused
@@ -70,7 +70,7 @@ def checklist_alert(student, recipient=None, rule=Rule.STEP_2) -> Alert:  # type
 
 
 def submit(world, **changes):  # type: ignore[no-untyped-def]
-    return checklists.checklist_submit(
+    return services.checklist_submit(
         student=world.student_a1, by=world.mentor_a1, data=answers(**changes)
     )
 
@@ -162,7 +162,7 @@ def test_the_principal_gets_a_copy_content_free(world, django_capture_on_commit_
     checklist.refresh_from_db()
     assert checklist.principal_notified_at is not None
     # The copy: the principal can read it through the policy.
-    assert checklists.checklist_for_reader(world.principal_a, checklist.public_id) == checklist
+    assert selectors.checklist_for_reader(world.principal_a, checklist.public_id) == checklist
 
 
 def test_no_principal_no_copy_timestamp(world):
@@ -175,7 +175,7 @@ def test_no_principal_no_copy_timestamp(world):
 
 def test_the_alert_is_marked_done_and_acknowledged(world):
     alert = checklist_alert(world.student_a1, recipient=world.mentor_a1)
-    checklist = checklists.checklist_submit(
+    checklist = services.checklist_submit(
         student=world.student_a1, by=world.mentor_a1, data=answers(), alert=alert
     )
 
@@ -197,7 +197,7 @@ def test_a_checklist_from_the_student_page_also_does_the_open_alert(world):
 def test_an_alert_of_another_student_is_refused(world):
     alert = checklist_alert(world.student_a2)
     with pytest.raises(ValidationError):
-        checklists.checklist_submit(
+        services.checklist_submit(
             student=world.student_a1, by=world.mentor_a1, data=answers(), alert=alert
         )
     alert.refresh_from_db()
@@ -212,7 +212,7 @@ def test_follow_up_no_is_recorded_without_a_report(world, django_capture_on_comm
     checklist = submit(world)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        checklists.checklist_follow_up(
+        services.checklist_follow_up(
             checklist=checklist,
             by=world.mentor_a1,
             continued_absence=YesNo.NO,
@@ -243,7 +243,7 @@ def test_follow_up_yes_reports_to_the_eht(world, django_capture_on_commit_callba
     checklist = submit(world)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        checklists.checklist_follow_up(
+        services.checklist_follow_up(
             checklist=checklist,
             by=world.mentor_a1,
             continued_absence=YesNo.YES,
@@ -277,7 +277,7 @@ def test_a_stale_follow_up_is_refused_and_overwrites_nothing(world):
     checklist = submit(world)
     opened_by_first = MentorChecklist.objects.get(pk=checklist.pk)
     opened_by_second = MentorChecklist.objects.get(pk=checklist.pk)
-    checklists.checklist_follow_up(
+    services.checklist_follow_up(
         checklist=opened_by_first,
         by=world.mentor_a1,
         continued_absence=YesNo.NO,
@@ -285,7 +285,7 @@ def test_a_stale_follow_up_is_refused_and_overwrites_nothing(world):
         version=opened_by_first.version,
     )
     with pytest.raises(ConcurrentChange):
-        checklists.checklist_follow_up(
+        services.checklist_follow_up(
             checklist=opened_by_second,
             by=world.mentor_a1,
             continued_absence=YesNo.YES,
@@ -301,7 +301,7 @@ def test_a_stale_follow_up_is_refused_and_overwrites_nothing(world):
 
 def test_a_follow_up_is_recorded_once(world):
     checklist = submit(world)
-    checklists.checklist_follow_up(
+    services.checklist_follow_up(
         checklist=checklist,
         by=world.mentor_a1,
         continued_absence=YesNo.NO,
@@ -309,7 +309,7 @@ def test_a_follow_up_is_recorded_once(world):
         version=1,
     )
     with pytest.raises(TransitionRefused):
-        checklists.checklist_follow_up(
+        services.checklist_follow_up(
             checklist=checklist,
             by=world.mentor_a1,
             continued_absence=YesNo.YES,
@@ -328,18 +328,18 @@ def test_reminder_is_sent_once_when_the_follow_up_is_due(world, django_capture_o
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert checklists.follow_up_reminders_send(today=due - datetime.timedelta(days=1)) == 0
+        assert services.follow_up_reminders_send(today=due - datetime.timedelta(days=1)) == 0
     assert mail.outbox == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert checklists.follow_up_reminders_send(today=due) == 1
+        assert services.follow_up_reminders_send(today=due) == 1
     assert [m.to for m in mail.outbox] == [["mentor_a1@example.org"]]
     message = mail.outbox[0]
     assert reverse("cases:checklist_follow_up", args=[checklist.public_id]) in message.body
     assert "Alva" not in message.subject + message.body
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert checklists.follow_up_reminders_send(today=due + datetime.timedelta(days=3)) == 0
+        assert services.follow_up_reminders_send(today=due + datetime.timedelta(days=3)) == 0
     assert len(mail.outbox) == 1
     checklist.refresh_from_db()
     assert checklist.follow_up_reminded_at is not None
@@ -365,7 +365,7 @@ def test_the_daily_task_with_time_moved_a_week_on(
 
 def test_no_reminder_for_a_follow_up_already_done(world):
     checklist = submit(world)
-    checklists.checklist_follow_up(
+    services.checklist_follow_up(
         checklist=checklist,
         by=world.mentor_a1,
         continued_absence=YesNo.NO,
@@ -389,9 +389,7 @@ def test_the_beat_runs_the_reminders_daily():
 
 def test_overdue_follow_ups_are_flagged_and_listed_first(world):
     overdue = submit(world)
-    later = checklists.checklist_submit(
-        student=world.student_a1, by=world.mentor_a1, data=answers()
-    )
+    later = services.checklist_submit(student=world.student_a1, by=world.mentor_a1, data=answers())
     MentorChecklist.objects.filter(pk=overdue.pk).update(
         follow_up_due_on=TODAY - datetime.timedelta(days=2)
     )
@@ -399,13 +397,13 @@ def test_overdue_follow_ups_are_flagged_and_listed_first(world):
         follow_up_due_on=TODAY + datetime.timedelta(days=2)
     )
 
-    desk = checklists.mentor_checklist_desk(world.mentor_a1, TODAY)
+    desk = selectors.mentor_checklist_desk(world.mentor_a1, TODAY)
     rows = {row.checklist.pk: row for row in desk.follow_ups}
     assert [row.checklist.pk for row in desk.follow_ups] == [overdue.pk, later.pk]
     assert rows[overdue.pk].overdue and rows[overdue.pk].days_overdue == 2
     assert not rows[later.pk].overdue and rows[later.pk].soon
     assert desk.overdue_count == 1
-    assert checklists.mentor_checklist_desk(world.counsellor_a, TODAY).follow_ups == []
+    assert selectors.mentor_checklist_desk(world.counsellor_a, TODAY).follow_ups == []
 
 
 # ---------------------------------------------------------------- the EHT's part
@@ -414,7 +412,7 @@ def test_overdue_follow_ups_are_flagged_and_listed_first(world):
 @pytest.fixture
 def reported(world):  # type: ignore[no-untyped-def]
     checklist = submit(world)
-    checklists.checklist_follow_up(
+    services.checklist_follow_up(
         checklist=checklist,
         by=world.mentor_a1,
         continued_absence=YesNo.YES,
@@ -430,7 +428,7 @@ def test_the_eht_records_who_contacts_the_guardian_and_gives_feedback(
     with_emails(world.nurse_a, world.mentor_a1, world.counsellor_a)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        checklists.checklist_eht_record(
+        services.checklist_eht_record(
             checklist=reported,
             by=world.counsellor_a,
             guardian_contact_by=world.counsellor_a,
@@ -453,7 +451,7 @@ def test_the_eht_records_who_contacts_the_guardian_and_gives_feedback(
 
 
 def test_the_eht_may_say_no_further_follow_up_is_needed(world, reported):
-    checklists.checklist_eht_record(
+    services.checklist_eht_record(
         checklist=reported,
         by=world.principal_a,
         guardian_contact_by=None,
@@ -478,11 +476,11 @@ def test_the_eht_part_needs_an_answer_and_staff_of_the_school(world, reported):
         "version": reported.version,
     }
     with pytest.raises(ValidationError):
-        checklists.checklist_eht_record(
+        services.checklist_eht_record(
             guardian_contact_by=None, feedback_by=None, no_further_follow_up=False, **common
         )
     with pytest.raises(ValidationError) as refused:
-        checklists.checklist_eht_record(
+        services.checklist_eht_record(
             guardian_contact_by=world.counsellor_b,
             feedback_by=None,
             no_further_follow_up=False,
@@ -496,7 +494,7 @@ def test_the_eht_part_needs_an_answer_and_staff_of_the_school(world, reported):
 def test_the_eht_part_waits_for_a_report(world):
     checklist = submit(world)
     with pytest.raises(TransitionRefused):
-        checklists.checklist_eht_record(
+        services.checklist_eht_record(
             checklist=checklist,
             by=world.counsellor_a,
             guardian_contact_by=None,
@@ -511,7 +509,7 @@ def test_the_eht_part_waits_for_a_report(world):
 
 def test_a_stale_eht_form_is_refused(world, reported):
     stale = MentorChecklist.objects.get(pk=reported.pk)
-    checklists.checklist_eht_record(
+    services.checklist_eht_record(
         checklist=reported,
         by=world.counsellor_a,
         guardian_contact_by=world.counsellor_a,
@@ -523,7 +521,7 @@ def test_a_stale_eht_form_is_refused(world, reported):
         version=reported.version,
     )
     with pytest.raises(ConcurrentChange):
-        checklists.checklist_eht_record(
+        services.checklist_eht_record(
             checklist=stale,
             by=world.principal_a,
             guardian_contact_by=None,
@@ -546,13 +544,13 @@ def test_selectors_refuse_outsiders_with_an_audited_404(world):
     checklist = submit(world)
     for person in (world.counsellor_b, world.social_worker_n, world.manager_m, world.admin_m):
         with pytest.raises(Http404):
-            checklists.checklist_for_reader(person, checklist.public_id)
+            selectors.checklist_for_reader(person, checklist.public_id)
     with pytest.raises(Http404):
-        checklists.checklist_for_mentor(world.principal_a, checklist.public_id)
+        selectors.checklist_for_mentor(world.principal_a, checklist.public_id)
     with pytest.raises(Http404):
-        checklists.checklist_for_eht(world.mentor_a1, checklist.public_id)
+        selectors.checklist_for_eht(world.mentor_a1, checklist.public_id)
     with pytest.raises(Http404):
-        checklists.student_for_checklist_writer(world.counsellor_a, world.student_a1.public_id)
+        selectors.student_for_checklist_writer(world.counsellor_a, world.student_a1.public_id)
     assert AuditEvent.objects.filter(action="access_denied").count() >= 7
 
 
@@ -563,11 +561,11 @@ def test_week_absence_covers_the_week_since_the_talk(world):
     lesson(world.student_a1, TODAY - datetime.timedelta(days=1), "08:00", kind="invalid")
     lesson(world.student_a1, TODAY + datetime.timedelta(days=8), "08:00", kind="invalid")
 
-    week = checklists.week_absence(checklist, TODAY + datetime.timedelta(days=30))
+    week = selectors.week_absence(checklist, TODAY + datetime.timedelta(days=30))
     assert (week.start, week.end) == (TODAY, TODAY + datetime.timedelta(days=7))
     assert (week.lesson_count, week.absent_min, str(week.absent_pct)) == (2, 60, "50.0")
     # Before the week is over the figures run to today.
-    assert checklists.week_absence(checklist, TODAY).end == TODAY
+    assert selectors.week_absence(checklist, TODAY).end == TODAY
 
 
 def test_pattern_hint_names_the_worst_weekday_and_subject(world):
@@ -575,6 +573,6 @@ def test_pattern_hint_names_the_worst_weekday_and_subject(world):
     lesson(world.student_a1, monday, "08:00", kind="invalid", subject="Idrott")
     lesson(world.student_a1, monday, "10:00", subject="Svenska")
 
-    hint = checklists.pattern_hint(world.student_a1, TODAY)
+    hint = selectors.pattern_hint(world.student_a1, TODAY)
     assert hint.subject is not None and hint.subject[0] == "Idrott"
     assert hint.weekday is not None and hint.weekday[0] == monday.isoweekday()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 
 from attendance.models import Rule
-from cases import checklists
+from cases.checklist import services
 from cases.models import MentorChecklist, YesNo
 from sst.models import AuditEvent, Role
 
@@ -53,12 +53,12 @@ def mentor_a2(world):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def checklist(world) -> MentorChecklist:
-    return checklists.checklist_submit(student=world.student_a1, by=world.mentor_a1, data=answers())
+    return services.checklist_submit(student=world.student_a1, by=world.mentor_a1, data=answers())
 
 
 @pytest.fixture
 def reported(world, checklist) -> MentorChecklist:
-    checklists.checklist_follow_up(
+    services.checklist_follow_up(
         checklist=checklist,
         by=world.mentor_a1,
         continued_absence=YesNo.YES,
@@ -111,7 +111,7 @@ ALLOWED = {
 @pytest.mark.parametrize("page", sorted(ALLOWED))
 def test_every_page_both_ways(client, world, mentor_a2, reported, page, name):
     if page == "follow_up":  # a checklist whose follow-up is still to do
-        reported = checklists.checklist_submit(
+        reported = services.checklist_submit(
             student=world.student_a1, by=world.mentor_a1, data=answers()
         )
     verified_login(client, person(world, mentor_a2, name))
@@ -285,7 +285,7 @@ def test_a_stale_follow_up_form_is_refused_with_a_clear_message(client, world, c
     verified_login(client, world.mentor_a1)
     url = reverse("cases:checklist_follow_up", args=[checklist.public_id])
     client.get(url)  # the form is opened at version 1 ...
-    checklists.checklist_follow_up(  # ... someone else records the follow-up meanwhile ...
+    services.checklist_follow_up(  # ... someone else records the follow-up meanwhile ...
         checklist=checklist,
         by=world.mentor_a1,
         continued_absence=YesNo.NO,
@@ -412,10 +412,10 @@ def _more_checklists(world, count: int) -> None:  # type: ignore[no-untyped-def]
     for index in range(count):
         student = StudentFactory(mentor_group=world.group_a1)
         checklist_alert(student, recipient=world.mentor_a1)
-        made = checklists.checklist_submit(student=student, by=world.mentor_a1, data=answers())
+        made = services.checklist_submit(student=student, by=world.mentor_a1, data=answers())
         checklist_alert(student, recipient=world.mentor_a1, rule=Rule.LATE)  # still to act on
         if index % 2:
-            checklists.checklist_follow_up(
+            services.checklist_follow_up(
                 checklist=made,
                 by=world.mentor_a1,
                 continued_absence=YesNo.YES,
@@ -442,10 +442,10 @@ def test_desk_queries_do_not_grow_with_checklists(client, world, name):
 
 def test_list_queries_do_not_grow_with_checklists(client, world):
     for _index in range(2):
-        checklists.checklist_submit(student=world.student_a1, by=world.mentor_a1, data=answers())
+        services.checklist_submit(student=world.student_a1, by=world.mentor_a1, data=answers())
     verified_login(client, world.principal_a)
     url = reverse("cases:checklist_list", args=[world.student_a1.public_id])
     few = _queries(client, url)
     for _index in range(5):
-        checklists.checklist_submit(student=world.student_a1, by=world.mentor_a1, data=answers())
+        services.checklist_submit(student=world.student_a1, by=world.mentor_a1, data=answers())
     assert _queries(client, url) == few

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from attendance.rollup import month_start
 from attendance.selectors import previous_month
-from cases import eht
+from cases.eht import selectors, services
 from cases.models import (
     CaseEvent,
     CaseOpening,
@@ -120,7 +120,7 @@ def with_email(*users):
 
 def test_list_holds_reported_opened_and_mapped_cases_of_the_school(eht_world):
     world = eht_world
-    rows = eht.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
+    rows = selectors.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
     assert [row.student for row in rows] == [world.student_a1]
 
     # A case the principal opens, and one with a mapping, join the list.
@@ -129,14 +129,14 @@ def test_list_holds_reported_opened_and_mapped_cases_of_the_school(eht_world):
     opened = StudentFactory(mentor_group=world.group_a1, last_name="Aaberg")
     case_open(student=opened, opening=CaseOpening.PRINCIPAL, by=world.principal_a)
     mapping(world.case_a2, world.counsellor_a, approval=MappingApproval.PENDING)
-    rows = eht.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
+    rows = selectors.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
     assert {row.student for row in rows} == {opened, world.student_a1, world.student_a2}
     assert world.student_b1 not in {row.student for row in rows}
 
 
 def test_row_names_step_latest_absence_and_period(eht_world):
     world = eht_world
-    (row,) = eht.eht_rows(world.principal_a, world.school_a, today=TODAY)
+    (row,) = selectors.eht_rows(world.principal_a, world.school_a, today=TODAY)
     assert row.absence.month == LAST
     assert row.absence.step == 3
     assert str(row.absence.absent_pct) == "17.5"
@@ -148,7 +148,7 @@ def test_open_items_name_who_is_responsible(eht_world):
     world = eht_world
     case = world.case_a1
     reported_checklist(case, mentor_name="Mentor Tvåan")  # follow-up still to do
-    eht.eht_decision_record(
+    services.eht_decision_record(
         case=case,
         kind=EhtDecisionKind.HEALTH_TALK,
         responsible=world.nurse_a,
@@ -156,7 +156,7 @@ def test_open_items_name_who_is_responsible(eht_world):
         comment="",
         by=world.counsellor_a,
     )
-    (row,) = eht.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
+    (row,) = selectors.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
     responsible = {item.label: item.responsible for item in row.items}
     assert responsible[str(EhtDecisionKind.HEALTH_TALK.label)] == str(world.nurse_a)
     assert "Mentor Tvåan" in responsible.values()
@@ -166,7 +166,7 @@ def test_open_items_name_who_is_responsible(eht_world):
 
 def test_a_decided_mapping_is_not_listed_twice(eht_world):
     world = eht_world
-    eht.eht_decision_record(
+    services.eht_decision_record(
         case=world.case_a1,
         kind=EhtDecisionKind.COUNSELLOR_MAPPING,
         responsible=world.counsellor_a,
@@ -174,19 +174,23 @@ def test_a_decided_mapping_is_not_listed_twice(eht_world):
         comment="",
         by=world.principal_a,
     )
-    (row,) = eht.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
+    (row,) = selectors.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
     assert len([i for i in row.items if str(world.counsellor_a) in i.responsible]) == 1
 
 
 def test_only_an_approved_mapping_is_loaded_for_the_agenda(eht_world):
     world = eht_world
     mapping(world.case_a1, world.counsellor_a, approval=MappingApproval.NOT_APPROVED)
-    (row,) = eht.eht_rows(world.nurse_a, world.school_a, today=TODAY, with_mapping_content=True)
+    (row,) = selectors.eht_rows(
+        world.nurse_a, world.school_a, today=TODAY, with_mapping_content=True
+    )
     assert row.has_mapping and row.shared_mapping is None
     assert row.causes == []
 
     mapping(world.case_a1, world.counsellor_a, approval=MappingApproval.APPROVED, text="Ny")
-    (row,) = eht.eht_rows(world.nurse_a, world.school_a, today=TODAY, with_mapping_content=True)
+    (row,) = selectors.eht_rows(
+        world.nurse_a, world.school_a, today=TODAY, with_mapping_content=True
+    )
     assert row.shared_mapping is not None
     assert row.shared_mapping.wellbeing == "Mående: Ny"
     assert [labels for _group, labels in row.causes] == [["Oro och ångest"], ["Socialt klimat"]]
@@ -196,21 +200,23 @@ def test_the_latest_mapping_decides_what_is_shared(eht_world):
     world = eht_world
     mapping(world.case_a1, world.counsellor_a, approval=MappingApproval.APPROVED, text="Gammal")
     mapping(world.case_a1, world.counsellor_a, approval=MappingApproval.PENDING, text="Ny")
-    (row,) = eht.eht_rows(world.nurse_a, world.school_a, today=TODAY, with_mapping_content=True)
+    (row,) = selectors.eht_rows(
+        world.nurse_a, world.school_a, today=TODAY, with_mapping_content=True
+    )
     assert row.shared_mapping is None
 
 
 def test_other_roles_see_no_rows(eht_world):
     world = eht_world
     for person in (world.mentor_a1, world.counsellor_b, world.social_worker_n, world.manager_m):
-        assert eht.eht_rows(person, world.school_a, today=TODAY) == []
+        assert selectors.eht_rows(person, world.school_a, today=TODAY) == []
 
 
 def test_school_access_is_for_the_principal_and_eht_only(eht_world):
     world = eht_world
     code = world.school_a.unit_code
     for person in (world.principal_a, world.counsellor_a, world.nurse_a):
-        assert eht.eht_school_for_user(person, code) == world.school_a
+        assert selectors.eht_school_for_user(person, code) == world.school_a
     for person in (
         world.mentor_a1,
         world.counsellor_b,
@@ -221,7 +227,7 @@ def test_school_access_is_for_the_principal_and_eht_only(eht_world):
         world.nobody,
     ):
         with pytest.raises(Http404):
-            eht.eht_school_for_user(person, code)
+            selectors.eht_school_for_user(person, code)
     denied = AuditEvent.objects.filter(action=AuditAction.ACCESS_DENIED)
     assert denied.count() >= 7
 
@@ -236,7 +242,7 @@ def test_decision_is_recorded_chronicled_audited_and_notified_without_content(
     with_email(world.nurse_a)
     meeting = EhtMeeting.objects.create(school=world.school_a, meets_on=TODAY)
     with django_capture_on_commit_callbacks(execute=True):
-        decision = eht.eht_decision_record(
+        decision = services.eht_decision_record(
             case=world.case_a1,
             kind=EhtDecisionKind.HEALTH_TALK,
             responsible=world.nurse_a,
@@ -266,7 +272,7 @@ def test_no_notice_to_oneself(eht_world, django_capture_on_commit_callbacks):
     world = eht_world
     with_email(world.counsellor_a)
     with django_capture_on_commit_callbacks(execute=True):
-        eht.eht_decision_record(
+        services.eht_decision_record(
             case=world.case_a1,
             kind=EhtDecisionKind.COUNSELLOR_MAPPING,
             responsible=world.counsellor_a,
@@ -283,7 +289,7 @@ def test_a_mentor_made_responsible_is_sent_to_the_desk(
     world = eht_world
     with_email(world.mentor_a1)
     with django_capture_on_commit_callbacks(execute=True):
-        eht.eht_decision_record(
+        services.eht_decision_record(
             case=world.case_a1,
             kind=EhtDecisionKind.MENTOR_CONTINUES,
             responsible=world.mentor_a1,
@@ -299,7 +305,7 @@ def test_a_mentor_made_responsible_is_sent_to_the_desk(
 def test_only_the_principal_and_eht_record_decisions(eht_world, person):
     world = eht_world
     with pytest.raises(Http404):
-        eht.eht_decision_record(
+        services.eht_decision_record(
             case=world.case_a1,
             kind=EhtDecisionKind.OTHER,
             responsible=world.counsellor_a,
@@ -321,24 +327,24 @@ def test_decision_refusals(eht_world):
         by=world.principal_a,
     )
     with pytest.raises(ValidationError):  # responsible at another school
-        eht.eht_decision_record(**{**base, "responsible": world.counsellor_b})
+        services.eht_decision_record(**{**base, "responsible": world.counsellor_b})
     with pytest.raises(ValidationError):  # due in the past
-        eht.eht_decision_record(**{**base, "due_on": TODAY - datetime.timedelta(days=1)})
+        services.eht_decision_record(**{**base, "due_on": TODAY - datetime.timedelta(days=1)})
     with pytest.raises(ValidationError):  # a meeting of another school
         other = EhtMeeting.objects.create(school=world.school_b, meets_on=TODAY)
-        eht.eht_decision_record(**{**base, "meeting": other})
+        services.eht_decision_record(**{**base, "meeting": other})
     with pytest.raises(ValidationError):
-        eht.eht_decision_record(**{**base, "kind": "invented"})
+        services.eht_decision_record(**{**base, "kind": "invented"})
     world.case_a1.state = CaseState.CLOSED
     world.case_a1.save(update_fields=["state"])
     with pytest.raises(ValidationError):
-        eht.eht_decision_record(**base)
+        services.eht_decision_record(**base)
     assert not EhtDecision.objects.exists()
 
 
 def test_decision_done_once(eht_world):
     world = eht_world
-    decision = eht.eht_decision_record(
+    decision = services.eht_decision_record(
         case=world.case_a1,
         kind=EhtDecisionKind.PSYCHOLOGIST,
         responsible=world.counsellor_a,
@@ -347,21 +353,21 @@ def test_decision_done_once(eht_world):
         by=world.principal_a,
     )
     with pytest.raises(Http404):
-        eht.eht_decision_done(decision=decision, by=world.mentor_a1)
-    eht.eht_decision_done(decision=decision, by=world.counsellor_a)
+        services.eht_decision_done(decision=decision, by=world.mentor_a1)
+    services.eht_decision_done(decision=decision, by=world.counsellor_a)
     decision.refresh_from_db()
     assert decision.done_at is not None
     assert CaseEvent.objects.filter(case=world.case_a1, kind=EventKind.EHT_DECISION).count() == 2
     with pytest.raises(ValidationError):
-        eht.eht_decision_done(decision=decision, by=world.counsellor_a)
+        services.eht_decision_done(decision=decision, by=world.counsellor_a)
     # Done: off the open items.
-    (row,) = eht.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
+    (row,) = selectors.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
     assert all(item.decision is None for item in row.items)
 
 
 def test_an_ended_case_with_an_undone_decision_stays_on_the_list(eht_world):
     world = eht_world
-    eht.eht_decision_record(
+    services.eht_decision_record(
         case=world.case_a1,
         kind=EhtDecisionKind.OTHER,
         responsible=world.counsellor_a,
@@ -371,7 +377,7 @@ def test_an_ended_case_with_an_undone_decision_stays_on_the_list(eht_world):
     )
     world.case_a1.state = CaseState.REJECTED
     world.case_a1.save(update_fields=["state"])
-    (row,) = eht.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
+    (row,) = selectors.eht_rows(world.counsellor_a, world.school_a, today=TODAY)
     assert row.case == world.case_a1
     assert [item.decision is not None for item in row.items] == [True, False]
 
@@ -382,23 +388,23 @@ def test_an_ended_case_with_an_undone_decision_stays_on_the_list(eht_world):
 def test_meetings_are_scheduled_by_the_eht(eht_world):
     world = eht_world
     day = TODAY + datetime.timedelta(days=7)
-    meeting = eht.eht_meeting_schedule(school=world.school_a, meets_on=day, by=world.nurse_a)
-    assert eht.next_meeting(world.school_a, TODAY) == meeting
+    meeting = services.eht_meeting_schedule(school=world.school_a, meets_on=day, by=world.nurse_a)
+    assert selectors.next_meeting(world.school_a, TODAY) == meeting
     assert AuditEvent.objects.filter(object_type="eht_meeting", action="create").count() == 1
     with pytest.raises(ValidationError):
-        eht.eht_meeting_schedule(school=world.school_a, meets_on=day, by=world.nurse_a)
+        services.eht_meeting_schedule(school=world.school_a, meets_on=day, by=world.nurse_a)
     with pytest.raises(ValidationError):
-        eht.eht_meeting_schedule(
+        services.eht_meeting_schedule(
             school=world.school_a,
             meets_on=TODAY - datetime.timedelta(days=1),
             by=world.nurse_a,
         )
     with pytest.raises(Http404):
-        eht.eht_meeting_schedule(
+        services.eht_meeting_schedule(
             school=world.school_a, meets_on=day + datetime.timedelta(1), by=world.mentor_a1
         )
     with pytest.raises(Http404):
-        eht.eht_meeting_schedule(
+        services.eht_meeting_schedule(
             school=world.school_a, meets_on=day + datetime.timedelta(1), by=world.counsellor_b
         )
     assert EhtMeeting.objects.count() == 1
@@ -406,7 +412,7 @@ def test_meetings_are_scheduled_by_the_eht(eht_world):
 
 def test_desk_counts_per_school(eht_world):
     world = eht_world
-    counts = eht.agenda_counts(world.counsellor_a, [world.school_a.pk, world.school_b.pk])
+    counts = selectors.agenda_counts(world.counsellor_a, [world.school_a.pk, world.school_b.pk])
     assert counts == {world.school_a.pk: 1}
-    assert eht.eht_schools_of(world.counsellor_a) == [world.school_a]
-    assert eht.eht_schools_of(world.mentor_a1) == []
+    assert selectors.eht_schools_of(world.counsellor_a) == [world.school_a]
+    assert selectors.eht_schools_of(world.mentor_a1) == []

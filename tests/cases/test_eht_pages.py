@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases import eht, escalation
+from cases import escalation
+from cases.eht import services
 from cases.models import (
     EhtDecision,
     EhtDecisionKind,
@@ -61,7 +62,7 @@ def pages(world):
     refresh(LAST, THIS)
     world.case_a1 = staircase_case(world.student_a1)
     reported_checklist(world.case_a1, follow_up_done=True)
-    world.decision_a1 = eht.eht_decision_record(
+    world.decision_a1 = services.eht_decision_record(
         case=world.case_a1,
         kind=EhtDecisionKind.PEDAGOGICAL_MAPPING,
         responsible=world.counsellor_a,
@@ -389,7 +390,7 @@ def _more_students(world, n: int) -> None:
         step4_absence(student, THIS)
         case = staircase_case(student)
         reported_checklist(case, follow_up_done=bool(index % 2))
-        eht.eht_decision_record(
+        services.eht_decision_record(
             case=case,
             kind=EhtDecisionKind.HEALTH_TALK,
             responsible=world.nurse_a,

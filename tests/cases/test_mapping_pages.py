@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from cases import mapping
+from cases.mapping import services, texts
 from cases.models import (
     Agreement,
     CauseFactor,
@@ -64,12 +64,12 @@ def as_user(client, user):
 
 
 def new_mapping(world, **values):
-    content = mapping.MappingContent(home_and_leisure=SECRET, **values)
-    return mapping.mapping_create(student=world.student_a1, content=content, by=world.counsellor_a)
+    content = services.MappingContent(home_and_leisure=SECRET, **values)
+    return services.mapping_create(student=world.student_a1, content=content, by=world.counsellor_a)
 
 
 def approve(world, record):
-    return mapping.mapping_record_approval(
+    return services.mapping_record_approval(
         mapping=record,
         approval=MappingApproval.APPROVED,
         on=timezone.localdate(),
@@ -79,7 +79,7 @@ def approve(world, record):
 
 
 def past_time(world, hours=2):
-    return mapping.offered_time_book(
+    return services.offered_time_book(
         student=world.student_a1,
         starts_at=timezone.now() - datetime.timedelta(hours=hours),
         by=world.counsellor_a,
@@ -193,9 +193,9 @@ def test_counsellor_records_a_mapping_through_the_form(client, world):
     assert "Mobbning" in html
     assert "Gammal" not in html  # factors out of use are not offered
     with translation.override("sv"):  # the page speaks Swedish
-        for _key, statement in mapping.ANALYSIS_STATEMENTS:
+        for _key, statement in texts.ANALYSIS_STATEMENTS:
             assert escape(str(statement)) in html
-        for area in mapping.AREAS:
+        for area in texts.AREAS:
             assert escape(str(area.question)) in html
             assert escape(str(area.prompts)) in html
 
@@ -234,9 +234,9 @@ def test_a_stale_edit_is_refused_with_a_message_and_nothing_overwritten(client, 
     as_user(client, world.counsellor_a)
     url = reverse("cases:mapping_edit", args=[record.public_id])
     form_version = record.version
-    mapping.mapping_update(
+    services.mapping_update(
         mapping=record,
-        content=mapping.MappingContent(home_and_leisure="Den andras ändring"),
+        content=services.MappingContent(home_and_leisure="Den andras ändring"),
         version=record.version,
         by=world.counsellor_a,
     )
@@ -299,7 +299,7 @@ def test_booking_and_marking_times_through_the_pages(client, world):
 
 def test_not_approved_mapping_content_never_reaches_other_readers(client, world):
     record = new_mapping(world)
-    mapping.mapping_record_approval(
+    services.mapping_record_approval(
         mapping=record,
         approval=MappingApproval.NOT_APPROVED,
         on=timezone.localdate(),
@@ -320,7 +320,7 @@ def test_not_approved_mapping_content_never_reaches_other_readers(client, world)
 
 
 def test_health_talk_note_is_read_by_nurses_only(client, world, special_educator_a):
-    mapping.health_talk_add(
+    services.health_talk_add(
         student=world.student_a1, held_on=timezone.localdate(), note=NOTE, by=world.nurse_a
     )
     overview = reverse("cases:mapping_overview", args=[world.student_a1.public_id])
@@ -350,7 +350,7 @@ def test_pages_are_audited(client, world):
 
 def test_desk_panel_for_counsellors_only(client, world):
     new_mapping(world)
-    mapping.offered_time_book(
+    services.offered_time_book(
         student=world.student_a1,
         starts_at=timezone.now() + datetime.timedelta(days=1),
         by=world.counsellor_a,
@@ -387,19 +387,19 @@ def _add_records(world, special_educator_a, n):
         approve(world, new_mapping(world))
         new_mapping(world)
         past_time(world)
-        mapping.offered_time_book(
+        services.offered_time_book(
             student=world.student_a1,
             starts_at=timezone.now() + datetime.timedelta(days=2),
             by=world.counsellor_a,
         )
-        mapping.pedagogical_mapping_add(
+        services.pedagogical_mapping_add(
             student=world.student_a1,
             conducted_on=timezone.localdate(),
             findings="f",
             adjustments="a",
             by=special_educator_a,
         )
-        mapping.health_talk_add(
+        services.health_talk_add(
             student=world.student_a1, held_on=timezone.localdate(), note="n", by=world.nurse_a
         )
 
@@ -414,7 +414,7 @@ def test_overview_and_desk_query_counts_are_constant(client, world, special_educ
     before = (_count(client, overview), _count(client, desk))
     _add_records(world, special_educator_a, 3)
     other = StudentFactory(mentor_group=world.group_a2)
-    mapping.mapping_create(student=other, content=mapping.MappingContent(), by=world.counsellor_a)
+    services.mapping_create(student=other, content=services.MappingContent(), by=world.counsellor_a)
     assert (_count(client, overview), _count(client, desk)) == before
 
 

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import mapping
+from cases.mapping import services
 from cases.models import CauseFactor, CauseGroup, MappingApproval, SchoolSocialMapping
 
 from ..privacy import find_personnummer
@@ -121,9 +121,9 @@ def test_counsellor_records_a_mapping_that_reaches_the_eht_agenda_after_approval
 def test_principal_never_sees_a_pending_mapping(browser_page, live_server, e2e_world, shot):
     page, world = browser_page, e2e_world
     base = live_server.url
-    record = mapping.mapping_create(
+    record = services.mapping_create(
         student=world.student_a1,
-        content=mapping.MappingContent(
+        content=services.MappingContent(
             conducted_on=timezone.localdate(), school_situation=SCHOOL_TEXT
         ),
         by=world.counsellor_a,

@@ -231,3 +231,26 @@ def test_desk_runs_a_constant_number_of_queries(client, world, django_assert_max
     StudentFactory.create_batch(25, mentor_group=world.group_a1)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("sst:desk"))
+
+
+@pytest.mark.parametrize("person", ["mentor_a1", "counsellor_a", "admin_m", "nobody"])
+def test_the_header_asks_its_questions_once_per_request(
+    client, world, person, django_assert_num_queries
+):
+    """The header's facts (roles, administer, import, cases) come from one query, kept on
+    the request: however often a page asks, the count stays the same."""
+    from django.test import RequestFactory
+
+    from sst.context_processors import shell
+
+    user = getattr(world, person)
+    request = RequestFactory().get("/")
+    request.user = user
+    with django_assert_num_queries(1):
+        first = shell(request)
+        second = shell(request)
+        access.role_facts(request)
+    assert first == second
+    assert first["can_administer"] is (person == "admin_m")
+    assert first["can_import"] is (person == "admin_m")
+    assert first["works_cases"] is (person == "counsellor_a")

@@ -2,9 +2,9 @@
 pedagogical mappings, health talks), the counsellor's mapping and the student's approval,
 and the counsellor's panel on "my desk".
 
-Objects come only through ``cases.mapping``'s selectors, which start from the access policy;
-writes that belong to one profession first ask ``access.require_role_at_school`` (404 for
-anyone else) and then call a service. Every page that shows personal data is audited.
+Objects come only through ``cases.mapping.selectors``, which start from the access policy;
+writes that belong to one profession first ask ``access.require`` for the capability (404
+for anyone else) and then call a service. Every page that shows personal data is audited.
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sst import access, audit, desk
-from sst.models import Role, Student
+from sst.access import Capability
+from sst.models import Student
 
-from . import mapping, workflow
-from .mapping_forms import (
+from .. import workflow
+from ..models import MappingApproval, SchoolSocialMapping, TimeStatus
+from . import selectors, services, texts
+from .forms import (
     ApprovalForm,
     HealthTalkForm,
     MappingForm,
@@ -32,7 +35,6 @@ from .mapping_forms import (
     OfferedTimeOutcomeForm,
     PedagogicalMappingForm,
 )
-from .models import MappingApproval, SchoolSocialMapping, TimeStatus
 
 
 def _audit_read(
@@ -41,7 +43,7 @@ def _audit_read(
     object_type: str,
     object_id: Any,
     student: Student,
-    roles: frozenset[str],
+    role: str,
     **detail: Any,
 ) -> None:
     audit.record(
@@ -50,9 +52,19 @@ def _audit_read(
         object_type=object_type,
         object_id=str(object_id),
         student_id=student.public_id,
-        role=",".join(sorted(roles & access.CASE_ROLES)),
+        role=role,
         detail=detail,
     )
+
+
+def _require(
+    request: HttpRequest, capability: Capability, student: Student, granted: access.Granted
+) -> str:
+    """The roles giving ``capability`` from what the access function already decided;
+    otherwise the policy's refusal (404, audited)."""
+    if capability in granted:
+        return granted.roles_for(capability)
+    return access.require(request.user, capability, student)
 
 
 def _overview(student: Student) -> str:
@@ -70,14 +82,14 @@ def _refusal(error: ValidationError) -> str:
 @require_GET
 def mapping_overview(request: HttpRequest, public_id: str) -> HttpResponse:
     """The mapping step of one student, for the principal and the student health team."""
-    student, roles = mapping.student_for_school_social_work(request.user, public_id)
-    work = mapping.school_social_work(request.user, student, roles)
+    student, granted = selectors.student_for_school_social_work(request.user, public_id)
+    work = selectors.school_social_work(request.user, student, granted)
     _audit_read(
         request,
         object_type="school_social_work",
         object_id=student.public_id,
         student=student,
-        roles=roles,
+        role=granted.roles_for(Capability.WORK_CASES),
         mappings=len(work.mappings),
         hidden_mappings=work.hidden_mapping_count,
         times=len(work.offered_times),
@@ -91,7 +103,7 @@ def mapping_overview(request: HttpRequest, public_id: str) -> HttpResponse:
             "student": student,
             "work": work,
             "now": timezone.now(),
-            "required_misses": mapping.MISSED_TIMES_BEFORE_PRINCIPAL,
+            "required_misses": texts.MISSED_TIMES_BEFORE_PRINCIPAL,
         },
     )
 
@@ -100,12 +112,12 @@ def mapping_overview(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def mapping_create(request: HttpRequest, public_id: str) -> HttpResponse:
     """The counsellor records a new school-social mapping."""
-    student, roles = mapping.student_for_school_social_work(request.user, public_id)
-    access.require_role_at_school(request.user, {Role.COUNSELLOR}, student.school_id)
+    student, granted = selectors.student_for_school_social_work(request.user, public_id)
+    role = _require(request, Capability.WRITE_SOCIAL_MAPPING, student, granted)
     form = MappingForm(request.POST or None, initial={"conducted_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            record = mapping.mapping_create(
+            record = services.mapping_create(
                 student=student,
                 content=form.content(),
                 by=request.user,  # type: ignore[arg-type]
@@ -122,7 +134,7 @@ def mapping_create(request: HttpRequest, public_id: str) -> HttpResponse:
             )
             return HttpResponseRedirect(reverse("cases:mapping_detail", args=[record.public_id]))
     _audit_read(
-        request, object_type="student", object_id=student.public_id, student=student, roles=roles
+        request, object_type="student", object_id=student.public_id, student=student, role=role
     )
     return render(
         request,
@@ -135,17 +147,17 @@ def mapping_create(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_GET
 def mapping_detail(request: HttpRequest, mapping_id: str) -> HttpResponse:
     """A mapping's content: counsellors always, other case readers once the student approved."""
-    record = mapping.mapping_for_user(request.user, mapping_id)
+    record = selectors.mapping_for_user(request.user, mapping_id)
     student = record.case.student
-    roles = access.roles_at_school(request.user, student.school_id)
-    is_counsellor = Role.COUNSELLOR in roles
+    granted = access.capabilities_at(request.user, student)
+    is_counsellor = Capability.WRITE_SOCIAL_MAPPING in granted
     causes = list(record.causes.order_by("group", "order", "label"))
     _audit_read(
         request,
         object_type="school_social_mapping",
         object_id=record.public_id,
         student=student,
-        roles=roles,
+        role=granted.roles_for(Capability.WORK_CASES),
     )
     approval_form = None
     if is_counsellor:
@@ -156,9 +168,9 @@ def mapping_detail(request: HttpRequest, mapping_id: str) -> HttpResponse:
         {
             "student": student,
             "record": record,
-            "areas": [(area, getattr(record, area.field)) for area in mapping.AREAS],
-            "cause_groups": mapping.causes_by_group(causes),
-            "answers": mapping.analysis_answers(record),
+            "areas": [(area, getattr(record, area.field)) for area in texts.AREAS],
+            "cause_groups": selectors.causes_by_group(causes),
+            "answers": selectors.analysis_answers(record),
             "is_counsellor": is_counsellor,
             "approval_form": approval_form,
         },
@@ -169,14 +181,14 @@ def mapping_detail(request: HttpRequest, mapping_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def mapping_edit(request: HttpRequest, mapping_id: str) -> HttpResponse:
     """The counsellor changes a mapping; a stale form (someone saved in between) is refused."""
-    record = mapping.mapping_for_user(request.user, mapping_id)
+    record = selectors.mapping_for_user(request.user, mapping_id)
     student = record.case.student
-    role = access.require_role_at_school(request.user, {Role.COUNSELLOR}, student.school_id)
+    role = access.require(request.user, Capability.WRITE_SOCIAL_MAPPING, student)
     form = MappingForm.for_mapping(record, request.POST or None)
     stale = False
     if request.method == "POST" and form.is_valid():
         try:
-            mapping.mapping_update(
+            services.mapping_update(
                 mapping=record,
                 content=form.content(),
                 version=form.cleaned_data["version"] or 0,
@@ -195,7 +207,7 @@ def mapping_edit(request: HttpRequest, mapping_id: str) -> HttpResponse:
         object_type="school_social_mapping",
         object_id=record.public_id,
         student=student,
-        roles=frozenset({role}),
+        role=role,
         page="edit",
     )
     return render(
@@ -220,14 +232,14 @@ def _approval_form(record: SchoolSocialMapping, data: Any = None) -> ApprovalFor
 @require_http_methods(["GET", "POST"])
 def mapping_approval(request: HttpRequest, mapping_id: str) -> HttpResponse:
     """The counsellor records the student's approval (or not) to share at the EHT."""
-    record = mapping.mapping_for_user(request.user, mapping_id)
+    record = selectors.mapping_for_user(request.user, mapping_id)
     student = record.case.student
-    role = access.require_role_at_school(request.user, {Role.COUNSELLOR}, student.school_id)
+    role = access.require(request.user, Capability.WRITE_SOCIAL_MAPPING, student)
     form = _approval_form(record, request.POST or None)
     stale = False
     if request.method == "POST" and form.is_valid():
         try:
-            mapping.mapping_record_approval(
+            services.mapping_record_approval(
                 mapping=record,
                 approval=form.cleaned_data["approval"],
                 on=form.cleaned_data["approval_on"],
@@ -256,7 +268,7 @@ def mapping_approval(request: HttpRequest, mapping_id: str) -> HttpResponse:
         object_type="school_social_mapping",
         object_id=record.public_id,
         student=student,
-        roles=frozenset({role}),
+        role=role,
         page="approval",
     )
     return render(
@@ -274,12 +286,12 @@ def mapping_approval(request: HttpRequest, mapping_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def offered_time_book(request: HttpRequest, public_id: str) -> HttpResponse:
     """The counsellor offers the student a time for the mapping talk."""
-    student, roles = mapping.student_for_school_social_work(request.user, public_id)
-    access.require_role_at_school(request.user, {Role.COUNSELLOR}, student.school_id)
+    student, granted = selectors.student_for_school_social_work(request.user, public_id)
+    role = _require(request, Capability.WRITE_SOCIAL_MAPPING, student, granted)
     form = OfferedTimeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            mapping.offered_time_book(
+            services.offered_time_book(
                 student=student,
                 starts_at=form.cleaned_data["starts_at"],
                 by=request.user,  # type: ignore[arg-type]
@@ -290,7 +302,7 @@ def offered_time_book(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(request, _("The time was booked."))
             return HttpResponseRedirect(_overview(student))
     _audit_read(
-        request, object_type="student", object_id=student.public_id, student=student, roles=roles
+        request, object_type="student", object_id=student.public_id, student=student, role=role
     )
     return render(
         request, "cases/mapping/offered_time_form.html", {"student": student, "form": form}
@@ -301,15 +313,15 @@ def offered_time_book(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def offered_time_mark(request: HttpRequest, time_id: str) -> HttpResponse:
     """The counsellor marks a booked time attended or missed."""
-    offered = mapping.offered_time_for_user(request.user, time_id)
+    offered = selectors.offered_time_for_user(request.user, time_id)
     student = offered.case.student
-    access.require_role_at_school(request.user, {Role.COUNSELLOR}, student.school_id)
+    access.require(request.user, Capability.WRITE_SOCIAL_MAPPING, student)
     form = OfferedTimeOutcomeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose attended or missed."))
         return HttpResponseRedirect(_overview(student))
     try:
-        offered = mapping.offered_time_mark(
+        offered = services.offered_time_mark(
             offered_time=offered,
             status=form.cleaned_data["status"],
             by=request.user,  # type: ignore[arg-type]
@@ -339,7 +351,7 @@ def _light_record_form(
     request: HttpRequest,
     public_id: str,
     *,
-    role: str,
+    capability: Capability,
     form_class: Any,
     date_field: str,
     save: Any,
@@ -348,8 +360,8 @@ def _light_record_form(
     intro: str,
 ) -> HttpResponse:
     """A lighter record on the case, written by one profession (see the two views below)."""
-    student, roles = mapping.student_for_school_social_work(request.user, public_id)
-    access.require_role_at_school(request.user, {role}, student.school_id)
+    student, granted = selectors.student_for_school_social_work(request.user, public_id)
+    role = _require(request, capability, student, granted)
     form = form_class(request.POST or None, initial={date_field: timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -360,7 +372,7 @@ def _light_record_form(
             messages.success(request, saved)
             return HttpResponseRedirect(_overview(student))
     _audit_read(
-        request, object_type="student", object_id=student.public_id, student=student, roles=roles
+        request, object_type="student", object_id=student.public_id, student=student, role=role
     )
     return render(
         request,
@@ -376,10 +388,10 @@ def pedagogical_mapping_create(request: HttpRequest, public_id: str) -> HttpResp
     return _light_record_form(
         request,
         public_id,
-        role=Role.SPECIAL_EDUCATOR,
+        capability=Capability.WRITE_PEDAGOGICAL_MAPPING,
         form_class=PedagogicalMappingForm,
         date_field="conducted_on",
-        save=mapping.pedagogical_mapping_add,
+        save=services.pedagogical_mapping_add,
         saved=_("The pedagogical mapping was saved."),
         title=_("Pedagogical mapping"),
         intro=_(
@@ -396,10 +408,10 @@ def health_talk_create(request: HttpRequest, public_id: str) -> HttpResponse:
     return _light_record_form(
         request,
         public_id,
-        role=Role.SCHOOL_NURSE,
+        capability=Capability.WRITE_HEALTH_TALK,
         form_class=HealthTalkForm,
         date_field="held_on",
-        save=mapping.health_talk_add,
+        save=services.health_talk_add,
         saved=_("The health talk was saved."),
         title=_("Health talk"),
         intro=_(
@@ -414,7 +426,7 @@ def health_talk_create(request: HttpRequest, public_id: str) -> HttpResponse:
 
 def counsellor_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
     """Counsellors: mappings waiting for the student's approval, and booked times."""
-    data = mapping.counsellor_desk(request.user)
+    data = selectors.counsellor_desk(request.user)
     if data is None:
         return None
     shown = len(data.pending) + len(data.times)
@@ -423,7 +435,7 @@ def counsellor_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
             user=request.user,
             action=audit.AuditAction.LIST,
             object_type="school_social_mapping",
-            role=Role.COUNSELLOR,
+            role=data.role,
             detail={"page": "desk", "pending": len(data.pending), "times": len(data.times)},
         )
     return "cases/mapping/panel.html", {"desk": data}

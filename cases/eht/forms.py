@@ -13,7 +13,7 @@ from attendance.rollup import month_start
 from attendance.selectors import previous_month
 from attendance.templatetags.absence import month_label
 
-from .models import EhtDecisionKind, EhtMeeting, EscalationKind
+from ..models import EhtDecisionKind, EhtMeeting, EscalationKind
 
 MONTHS_TO_CHOOSE = 12
 

@@ -2,7 +2,7 @@
 and decisions, and the principal's monthly step-4 report and escalations; with the panels
 they add to "my desk".
 
-Data comes only through ``sst.access`` and the selectors of ``cases.eht`` and
+Data comes only through ``sst.access`` and the selectors of ``cases.eht.selectors`` and
 ``cases.escalation``; every read is audited, and every write goes through their services.
 """
 
@@ -23,17 +23,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from attendance import selectors as absence_selectors
 from sst import access, audit, desk
-from sst.models import Role
+from sst.access import Capability
 
-from . import eht, escalation
-from .eht_forms import DecisionForm, EscalationForm, MeetingForm, MonthForm
-from .models import EscalationKind
+from .. import escalation
+from ..models import EscalationKind
+from . import selectors, services
+from .forms import DecisionForm, EscalationForm, MeetingForm, MonthForm
 
 # ---------------------------------------------------------------- helpers
 
 
-def _eht_role(request: HttpRequest, school_id: int) -> str:
-    return ",".join(sorted(access.roles_at_school(request.user, school_id) & access.CASE_ROLES))
+def _eht_role(request: HttpRequest, school: Any) -> str:
+    return access.capabilities_at(request.user, school).roles_for(Capability.RECORD_EHT)
 
 
 def _student_ids(rows: list[Any]) -> list[str]:
@@ -60,16 +61,16 @@ def _errors(error: ValidationError) -> str:
 @require_GET
 def eht_school(request: HttpRequest, unit_code: str) -> HttpResponse:
     """The students reported to the school's EHT, their step, absence and open items."""
-    school = eht.eht_school_for_user(request.user, unit_code)
+    school = selectors.eht_school_for_user(request.user, unit_code)
     today = timezone.localdate()
-    rows = eht.eht_rows(request.user, school, today=today)
-    meetings = eht.upcoming_meetings(school, today)
+    rows = selectors.eht_rows(request.user, school, today=today)
+    meetings = selectors.upcoming_meetings(school, today)
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
         object_type="eht_students",
         object_id=school.unit_code,
-        role=_eht_role(request, school.pk),
+        role=_eht_role(request, school),
         detail={"page": "eht_school", "count": len(rows), "students": _student_ids(rows)},
     )
     return render(
@@ -90,11 +91,11 @@ def eht_school(request: HttpRequest, unit_code: str) -> HttpResponse:
 @access.staff_view
 @require_POST
 def eht_meeting_create(request: HttpRequest, unit_code: str) -> HttpResponse:
-    school = eht.eht_school_for_user(request.user, unit_code)
+    school = selectors.eht_school_for_user(request.user, unit_code)
     form = MeetingForm(request.POST)
     if form.is_valid():
         try:
-            meeting = eht.eht_meeting_schedule(
+            meeting = services.eht_meeting_schedule(
                 school=school,
                 meets_on=form.cleaned_data["meets_on"],
                 by=request.user,  # type: ignore[arg-type]
@@ -117,16 +118,16 @@ def eht_meeting_create(request: HttpRequest, unit_code: str) -> HttpResponse:
 def eht_agenda(request: HttpRequest, unit_code: str) -> HttpResponse:
     """The agenda of the EHT's next meeting, for printing. A school-social mapping's content
     is on it only when the student approved sharing it at the EHT."""
-    school = eht.eht_school_for_user(request.user, unit_code)
+    school = selectors.eht_school_for_user(request.user, unit_code)
     today = timezone.localdate()
-    rows = eht.eht_rows(request.user, school, today=today, with_mapping_content=True)
-    meeting = eht.next_meeting(school, today)
+    rows = selectors.eht_rows(request.user, school, today=today, with_mapping_content=True)
+    meeting = selectors.next_meeting(school, today)
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
         object_type="eht_agenda",
         object_id=school.unit_code,
-        role=_eht_role(request, school.pk),
+        role=_eht_role(request, school),
         detail={
             "page": "eht_agenda",
             "meeting": meeting.meets_on.isoformat() if meeting else None,
@@ -146,21 +147,21 @@ def eht_agenda(request: HttpRequest, unit_code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def eht_case(request: HttpRequest, case_id: str) -> HttpResponse:
     """One student's EHT decisions: record a new one, mark open ones done."""
-    case = eht.eht_case_for_user(request.user, case_id)
+    case = selectors.eht_case_for_user(request.user, case_id)
     student, school = case.student, case.student.school
     today = timezone.localdate()
-    meetings = eht.meetings_for_decisions(school, today)
+    meetings = selectors.meetings_for_decisions(school, today)
     todays = next((m for m in meetings if m.meets_on == today), None)
     form = DecisionForm(
         request.POST or None,
-        staff=eht.staff_at_school(school),
+        staff=selectors.staff_at_school(school),
         meetings=meetings,
         initial_meeting=todays,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            eht.eht_decision_record(
+            services.eht_decision_record(
                 case=case,
                 kind=data["kind"],
                 responsible=data["responsible"],
@@ -174,14 +175,14 @@ def eht_case(request: HttpRequest, case_id: str) -> HttpResponse:
         else:
             messages.success(request, _("The decision is recorded."))
             return redirect("cases:eht_case", case.public_id)
-    absence, absence_end = eht.latest_absence(case, today)
+    absence, absence_end = selectors.latest_absence(case, today)
     audit.record(
         user=request.user,
         action=audit.AuditAction.VIEW,
         object_type="eht_decisions",
         object_id=str(case.public_id),
         student_id=student.public_id,
-        role=_eht_role(request, school.pk),
+        role=_eht_role(request, school),
     )
     return render(
         request,
@@ -191,7 +192,7 @@ def eht_case(request: HttpRequest, case_id: str) -> HttpResponse:
             "student": student,
             "school": school,
             "form": form,
-            "decisions": eht.case_decisions(case),
+            "decisions": selectors.case_decisions(case),
             "absence": absence,
             "absence_end": absence_end,
             "today": today,
@@ -202,9 +203,9 @@ def eht_case(request: HttpRequest, case_id: str) -> HttpResponse:
 @access.staff_view
 @require_POST
 def eht_decision_done(request: HttpRequest, decision_id: str) -> HttpResponse:
-    decision = eht.eht_decision_for_user(request.user, decision_id)
+    decision = selectors.eht_decision_for_user(request.user, decision_id)
     try:
-        eht.eht_decision_done(decision=decision, by=request.user)  # type: ignore[arg-type]
+        services.eht_decision_done(decision=decision, by=request.user)  # type: ignore[arg-type]
     except ValidationError as error:
         messages.error(request, _errors(error))
     else:
@@ -226,7 +227,7 @@ def _step4_context(request: HttpRequest, unit_code: str, *, printing: bool) -> d
         action=audit.AuditAction.LIST,
         object_type="step4_report",
         object_id=school.unit_code,
-        role=Role.PRINCIPAL,
+        role=access.audit_role(Capability.RECORD_ESCALATIONS),
         detail={
             "page": "principal_report_print" if printing else "principal_report",
             "month": f"{report.month:%Y-%m}",
@@ -304,7 +305,7 @@ def principal_student(request: HttpRequest, student_id: str) -> HttpResponse:
         object_type="escalation",
         object_id=str(student.public_id),
         student_id=student.public_id,
-        role=Role.PRINCIPAL,
+        role=access.audit_role(Capability.RECORD_ESCALATIONS),
     )
     return render(
         request,
@@ -336,7 +337,7 @@ def principal_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
             user=request.user,
             action=audit.AuditAction.LIST,
             object_type="step4_report",
-            role=Role.PRINCIPAL,
+            role=access.audit_role(Capability.RECORD_ESCALATIONS),
             detail={
                 "page": "desk",
                 "count": len(shown),
@@ -349,13 +350,13 @@ def principal_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
 def eht_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
     """The principal and EHT members: the next meeting and how many students are on its
     agenda, per school (counts only, no names)."""
-    schools = eht.eht_schools_of(request.user)
+    schools = selectors.eht_schools_of(request.user)
     if not schools:
         return None
     today = timezone.localdate()
     ids = [school.pk for school in schools]
-    meetings = eht.next_meetings_of(ids, today)
-    counts = eht.agenda_counts(request.user, ids)
+    meetings = selectors.next_meetings_of(ids, today)
+    counts = selectors.agenda_counts(request.user, ids)
     return "cases/eht/panel_eht.html", {
         "entries": [(s, meetings.get(s.pk), counts.get(s.pk, 0)) for s in schools],
     }

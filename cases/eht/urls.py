@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from . import eht_views as views
+from . import views
 
 urlpatterns: list[URLPattern] = [
     path("eht/<str:unit_code>/", views.eht_school, name="eht_school"),

@@ -1,8 +1,8 @@
 """Pages of the mentor checklist at repeated absence, and its panels on "my desk".
 
-Objects come only through ``cases.checklists``' selectors, which start from the access
+Objects come only through ``cases.checklist.selectors``, which start from the access
 policy and answer 404 (audited) to anyone else; every read and write is audited. Writes
-are the services of ``cases.checklists``.
+are the services of ``cases.checklist.services``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from sst import access, audit, desk
 from sst.models import Student
 
-from . import checklists
-from .checklist_forms import ChecklistForm, EhtFollowUpForm, FollowUpForm
-from .models import MentorChecklist
+from ..models import MentorChecklist
+from . import selectors, services, texts
+from .forms import ChecklistForm, EhtFollowUpForm, FollowUpForm
 
 ALERT_PARAMETER = "larm"
 
@@ -44,7 +44,7 @@ def _audit_read(
 def _answers(checklist: MentorChecklist) -> list[tuple[int, str, str, str]]:
     """(number, question, answer, comment) for the five questions, in the paper's order."""
     rows = []
-    for number, (answer, comment) in enumerate(checklists.QUESTIONS, start=1):
+    for number, (answer, comment) in enumerate(texts.QUESTIONS, start=1):
         field = MentorChecklist._meta.get_field(answer)
         rows.append(
             (
@@ -66,15 +66,15 @@ def checklist_list(request: HttpRequest, public_id: str) -> HttpResponse:
     """A student's mentor checklists, for whoever may see the student: the checklists the
     user may read (their mentor's and the school's case readers'), newest first."""
     student = access.student_for_user(request.user, public_id)
-    rows = checklists.student_checklists(request.user, student)
-    _audit_read(request, student, audit.AuditAction.LIST, checklists.OBJECT_TYPE, count=len(rows))
+    rows = selectors.student_checklists(request.user, student)
+    _audit_read(request, student, audit.AuditAction.LIST, texts.OBJECT_TYPE, count=len(rows))
     return render(
         request,
         "cases/checklist/list.html",
         {
             "student": student,
             "checklists": rows,
-            "may_write": checklists.may_write_for(request.user, student),
+            "may_write": selectors.may_write_for(request.user, student),
             "today": timezone.localdate(),
         },
     )
@@ -84,9 +84,9 @@ def checklist_list(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def checklist_new(request: HttpRequest, public_id: str) -> HttpResponse:
     """The mentor fills in the checklist for one of their mentees (from an alert or not)."""
-    student = checklists.student_for_checklist_writer(request.user, public_id)
+    student = selectors.student_for_checklist_writer(request.user, public_id)
     alert_id = request.GET.get(ALERT_PARAMETER)
-    alert = checklists.checklist_alert_for(request.user, student, alert_id) if alert_id else None
+    alert = selectors.checklist_alert_for(request.user, student, alert_id) if alert_id else None
     form = ChecklistForm(
         request.POST or None,
         initial={
@@ -96,7 +96,7 @@ def checklist_new(request: HttpRequest, public_id: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            checklist = checklists.checklist_submit(
+            checklist = services.checklist_submit(
                 student=student,
                 by=request.user,  # type: ignore[arg-type]
                 data=form.cleaned_data,
@@ -129,8 +129,8 @@ def checklist_new(request: HttpRequest, public_id: str) -> HttpResponse:
             "student": student,
             "form": form,
             "alert": alert,
-            "month_absence": checklists.month_absence(student, today),
-            "hint": checklists.pattern_hint(student, today),
+            "month_absence": selectors.month_absence(student, today),
+            "hint": selectors.pattern_hint(student, today),
             "today": today,
         },
     )
@@ -143,13 +143,13 @@ def checklist_new(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_GET
 def checklist_detail(request: HttpRequest, checklist_id: str) -> HttpResponse:
     """The checklist with its follow-ups: the mentor's, and the principal's copy."""
-    checklist = checklists.checklist_for_reader(request.user, checklist_id)
+    checklist = selectors.checklist_for_reader(request.user, checklist_id)
     student = checklist.case.student
     _audit_read(
         request,
         student,
         audit.AuditAction.VIEW,
-        checklists.OBJECT_TYPE,
+        texts.OBJECT_TYPE,
         object_id=checklist.public_id,
     )
     today = timezone.localdate()
@@ -160,13 +160,13 @@ def checklist_detail(request: HttpRequest, checklist_id: str) -> HttpResponse:
             "checklist": checklist,
             "student": student,
             "answers": _answers(checklist),
-            "follow_up": checklists.DueFollowUp(
+            "follow_up": selectors.DueFollowUp(
                 checklist, (checklist.follow_up_due_on - today).days
             ),
             "can_follow_up": checklist.follow_up_done_at is None
-            and checklists.may_write_for(request.user, student),
+            and selectors.may_write_for(request.user, student),
             "can_record_eht": checklist.reported_to_eht_at is not None
-            and checklists.may_record_eht_part(request.user, student),
+            and selectors.may_record_eht_part(request.user, student),
             "today": today,
         },
     )
@@ -176,7 +176,7 @@ def checklist_detail(request: HttpRequest, checklist_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def checklist_follow_up(request: HttpRequest, checklist_id: str) -> HttpResponse:
     """The mentor's follow-up one week on; "yes" reports the student to the EHT."""
-    checklist = checklists.checklist_for_mentor(request.user, checklist_id)
+    checklist = selectors.checklist_for_mentor(request.user, checklist_id)
     student = checklist.case.student
     if checklist.follow_up_done_at is not None and request.method == "GET":
         messages.info(request, _("The follow-up is already recorded."))
@@ -184,7 +184,7 @@ def checklist_follow_up(request: HttpRequest, checklist_id: str) -> HttpResponse
     form = FollowUpForm(request.POST or None, initial={"version": checklist.version})
     if request.method == "POST" and form.is_valid():
         try:
-            checklists.checklist_follow_up(
+            services.checklist_follow_up(
                 checklist=checklist,
                 by=request.user,  # type: ignore[arg-type]
                 continued_absence=form.cleaned_data["continued_absence"],
@@ -216,8 +216,8 @@ def checklist_follow_up(request: HttpRequest, checklist_id: str) -> HttpResponse
             "checklist": checklist,
             "student": student,
             "form": form,
-            "week": checklists.week_absence(checklist, today),
-            "follow_up": checklists.DueFollowUp(
+            "week": selectors.week_absence(checklist, today),
+            "follow_up": selectors.DueFollowUp(
                 checklist, (checklist.follow_up_due_on - today).days
             ),
             "today": today,
@@ -229,12 +229,12 @@ def checklist_follow_up(request: HttpRequest, checklist_id: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def checklist_eht(request: HttpRequest, checklist_id: str) -> HttpResponse:
     """The student health team's follow-up part, for the EHT members of the school."""
-    checklist, role = checklists.checklist_for_eht(request.user, checklist_id)
+    checklist, role = selectors.checklist_for_eht(request.user, checklist_id)
     student = checklist.case.student
     if checklist.reported_to_eht_at is None:
         messages.info(request, _("The student has not been reported to the student health team."))
         return redirect("cases:checklist_detail", checklist_id=checklist.public_id)
-    staff = checklists.staff_of_school(student.school_id)
+    staff = selectors.staff_of_school(student.school)
     form = EhtFollowUpForm(
         request.POST or None,
         staff=staff,
@@ -251,7 +251,7 @@ def checklist_eht(request: HttpRequest, checklist_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            checklists.checklist_eht_record(
+            services.checklist_eht_record(
                 checklist=checklist,
                 by=request.user,  # type: ignore[arg-type]
                 guardian_contact_by=data["guardian_contact_by"],
@@ -288,13 +288,13 @@ def checklist_eht(request: HttpRequest, checklist_id: str) -> HttpResponse:
 def mentor_checklists_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
     """The mentor's checklist conversations to hold and follow-ups due (overdue first)."""
     today = timezone.localdate()
-    mentor_desk = checklists.mentor_checklist_desk(request.user, today)
+    mentor_desk = selectors.mentor_checklist_desk(request.user, today)
     if not mentor_desk.to_fill_in and not mentor_desk.follow_ups:
         return None
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type=checklists.OBJECT_TYPE,
+        object_type=texts.OBJECT_TYPE,
         role="mentor",
         detail={
             "page": "desk",
@@ -307,13 +307,13 @@ def mentor_checklists_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] 
 
 def eht_checklists_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
     """The principal's and student-health staff's checklist copies and EHT reports."""
-    eht_desk = checklists.eht_checklist_desk(request.user, timezone.now())
+    eht_desk = selectors.eht_checklist_desk(request.user, timezone.now())
     if not eht_desk.reported and not eht_desk.recent:
         return None
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type=checklists.OBJECT_TYPE,
+        object_type=texts.OBJECT_TYPE,
         detail={
             "page": "desk",
             "reported": len(eht_desk.reported),
@@ -322,7 +322,7 @@ def eht_checklists_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | N
     )
     return "cases/checklist/panel_eht.html", {
         "desk": eht_desk,
-        "recent_days": checklists.RECENT_COPIES_DAYS,
+        "recent_days": texts.RECENT_COPIES_DAYS,
     }
 
 

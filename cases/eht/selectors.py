@@ -1,9 +1,6 @@
-"""The student health team (EHT): who is reported to it, its meetings, agenda and decisions.
-
-Selectors start from the access policy's querysets and run a fixed number of queries
-whatever the number of students. Services check the caller's role at the student's school,
-validate, save, write the chronology and the audit trail, and notify content-free after
-commit.
+"""Reads of the student health team (EHT): who is on its list, its meetings, the rows of its
+page and agenda, a case's decisions. They start from the access policy's querysets and run
+a fixed number of queries whatever the number of students.
 
 Who is on the EHT's list: an open case whose mentor reported it to the EHT (checklist), that
 the principal or the EHT opened, or that has a school-social mapping (step 3's work); and any
@@ -18,32 +15,27 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from attendance.models import MonthlyAbsence, next_month
-from sst import access, audit, notify
-from sst.models import Role, RoleMembership, School, User
+from sst import access, audit
+from sst.access import Capability
+from sst.models import School, User
 
-from .models import (
+from ..models import (
     ENDED_STATES,
     Case,
     CaseOpening,
     EhtDecision,
     EhtDecisionKind,
     EhtMeeting,
-    EventKind,
     MappingApproval,
     MentorChecklist,
     SchoolSocialMapping,
 )
-from .workflow import chronicle
 
 # Decisions are recorded in the meeting they belong to: the meetings of the last weeks and
 # the coming ones are offered.
@@ -55,13 +47,14 @@ MEETING_LOOKBACK_DAYS = 60
 
 def eht_school_for_user(user: access.AnyUser, unit_code: str) -> School:
     """A school where the user is the principal or a member of the EHT; otherwise 404."""
-    return access.school_for_user(user, unit_code, roles=access.CASE_ROLES)
+    return access.access_school(user, unit_code, need=Capability.RECORD_EHT)
 
 
 def eht_case_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> Case:
     """A case the user may read as principal or EHT member at the student's school (404)."""
-    case: Case = access.case_for_user(user, public_id)
-    access.require_role_at_school(user, access.CASE_ROLES, case.student.school_id)
+    case, granted = access.access_case(user, public_id)
+    if Capability.RECORD_EHT not in granted:
+        access.require(user, Capability.RECORD_EHT, case)
     return case
 
 
@@ -109,12 +102,11 @@ def eht_cases(user: access.AnyUser, school_ids: list[int]) -> QuerySet[Case]:
 
 def eht_schools_of(user: access.AnyUser) -> list[School]:
     """The schools where the user is the principal or a member of the EHT: one query."""
-    held = (
-        RoleMembership.objects.active()
-        .filter(user_id=user.pk, role__in=access.CASE_ROLES)
-        .values("school_id")
+    return list(
+        access.schools_with_students_visible_to(user)
+        .filter(pk__in=access.schools_where(user, Capability.RECORD_EHT).values("pk"))
+        .order_by("name")
     )
-    return list(access.schools_with_students_visible_to(user).filter(pk__in=held).order_by("name"))
 
 
 def agenda_counts(user: access.AnyUser, school_ids: list[int]) -> dict[int, int]:
@@ -172,7 +164,7 @@ class EhtRow:
         return list(groups.items())
 
 
-def _name(user: User | None) -> str:
+def person_name(user: User | None) -> str:
     return str(user) if user is not None else ""
 
 
@@ -257,12 +249,8 @@ def eht_rows(
     absence_ids = [c.latest_absence_id for c in cases if c.latest_absence_id]  # type: ignore[attr-defined]
     absences = MonthlyAbsence.objects.in_bulk(absence_ids) if absence_ids else {}
     counsellors = ", ".join(
-        _name(m.user)
-        for m in RoleMembership.objects.active()
-        .filter(school=school, role=Role.COUNSELLOR)
-        .select_related("user")
-        .order_by("user__last_name", "user__first_name")
-    ) or str(Role.COUNSELLOR.label)
+        person_name(person) for person in access.holders(Capability.WRITE_SOCIAL_MAPPING, school)
+    ) or access.role_label(Capability.WRITE_SOCIAL_MAPPING)
     rows = []
     for case in cases:
         absence = absences.get(case.latest_absence_id)  # type: ignore[attr-defined]
@@ -312,7 +300,7 @@ def _open_items(case: Case, counsellors: str, today: datetime.date) -> list[Open
         items.append(
             OpenItem(
                 label=str(decision.get_kind_display()),
-                responsible=_name(decision.responsible) or _("Nobody assigned"),
+                responsible=person_name(decision.responsible) or _("Nobody assigned"),
                 due_on=decision.due_on,
                 overdue=decision.due_on is not None and decision.due_on < today,
                 comment=decision.comment,
@@ -357,7 +345,7 @@ def _open_items(case: Case, counsellors: str, today: datetime.date) -> list[Open
         items.append(
             OpenItem(
                 label=_("The student has not yet been asked to approve sharing the mapping"),
-                responsible=_name(mappings[0].counsellor) or counsellors,
+                responsible=person_name(mappings[0].counsellor) or counsellors,
             )
         )
     return items
@@ -398,13 +386,7 @@ def next_meetings_of(school_ids: list[int], today: datetime.date) -> dict[int, E
 
 def staff_at_school(school: School) -> QuerySet[User]:
     """Who can be made responsible: the school's principal and EHT, and its mentors."""
-    memberships = RoleMembership.objects.active().filter(
-        Q(school=school, role__in=access.CASE_ROLES)
-        | Q(mentor_group__school=school, role=Role.MENTOR)
-    )
-    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by(
-        "last_name", "first_name", "username"
-    )
+    return access.holders(Capability.BE_RESPONSIBLE_FOR_EHT_DECISIONS, school, within=True)
 
 
 def case_decisions(case: Case) -> list[EhtDecision]:
@@ -427,141 +409,3 @@ def latest_absence(
     if absence is None:
         return None, None
     return absence, min(next_month(absence.month) - datetime.timedelta(days=1), today)
-
-
-# ---------------------------------------------------------------- services
-
-
-@transaction.atomic
-def eht_meeting_schedule(*, school: School, meets_on: datetime.date, by: User) -> EhtMeeting:
-    """Set a date for a meeting of the school's EHT (principal or EHT member)."""
-    access.require_role_at_school(by, access.CASE_ROLES, school.pk)
-    if meets_on < timezone.localdate():
-        raise ValidationError(_("A meeting cannot be set in the past."), code="past")
-    if EhtMeeting.objects.filter(school=school, meets_on=meets_on).exists():
-        raise ValidationError(_("There is already a meeting on that day."), code="duplicate")
-    meeting = EhtMeeting(school=school, meets_on=meets_on)
-    meeting.full_clean()
-    meeting.save()
-    audit.record(
-        user=by,
-        action=audit.AuditAction.CREATE,
-        object_type="eht_meeting",
-        object_id=str(meeting.pk),
-        detail={"school": school.unit_code, "meets_on": meets_on.isoformat()},
-    )
-    return meeting
-
-
-def _decision_summary(decision: EhtDecision) -> str:
-    summary = _("Student health team decision: %(kind)s. Responsible: %(who)s.") % {
-        "kind": decision.get_kind_display(),
-        "who": _name(decision.responsible) or _("Nobody assigned"),
-    }
-    if decision.due_on:
-        summary += " " + _("To be done by %(date)s.") % {"date": f"{decision.due_on:%Y-%m-%d}"}
-    return summary
-
-
-@transaction.atomic
-def eht_decision_record(
-    *,
-    case: Case,
-    kind: str,
-    responsible: User,
-    due_on: datetime.date | None,
-    comment: str,
-    by: User,
-    meeting: EhtMeeting | None = None,
-) -> EhtDecision:
-    """Record a decision about the student; the responsible person gets a content-free
-    e-mail saying there is something to do."""
-    school_id = case.student.school_id
-    access.require_role_at_school(by, access.CASE_ROLES, school_id)
-    if not case.is_open:
-        raise ValidationError(
-            _("The case has ended: decisions can no longer be recorded on it."), code="ended"
-        )
-    if kind not in EhtDecisionKind.values:
-        raise ValidationError(_("Choose a decision."), code="kind")
-    if responsible is None or not access.roles_at_school(responsible, school_id):
-        raise ValidationError(
-            _("The person responsible must work at the student's school."), code="responsible"
-        )
-    if meeting is not None and meeting.school_id != school_id:
-        raise ValidationError(_("The meeting belongs to another school."), code="meeting")
-    today = timezone.localdate()
-    if due_on is not None and due_on < today:
-        raise ValidationError(_("The due date cannot be in the past."), code="due_on")
-    decision = EhtDecision(
-        case=case,
-        meeting=meeting,
-        kind=kind,
-        responsible=responsible,
-        due_on=due_on,
-        comment=comment.strip(),
-        decided_on=today,
-        recorded_by=by,
-    )
-    decision.full_clean()
-    decision.save()
-    chronicle(
-        case=case,
-        kind=EventKind.EHT_DECISION,
-        summary=_decision_summary(decision),
-        by=by,
-        ref=decision,
-    )
-    audit.record(
-        user=by,
-        action=audit.AuditAction.CREATE,
-        object_type="eht_decision",
-        object_id=str(decision.public_id),
-        student_id=case.student.public_id,
-        detail={
-            "kind": kind,
-            "meeting": meeting.pk if meeting else None,
-            "case": str(case.public_id),
-        },
-    )
-    if responsible.pk != by.pk:
-        _notify_responsible(responsible, case)
-    return decision
-
-
-def _notify_responsible(responsible: User, case: Case) -> None:
-    school = case.student.school
-    # A mentor made responsible cannot open the EHT page: their link goes to their desk.
-    on_eht = bool(access.roles_at_school(responsible, school.pk) & access.CASE_ROLES)
-    path = reverse("cases:eht_school", args=[school.unit_code]) if on_eht else None
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("A student health team decision gives you something to do")
-    notify.notify(user=responsible, subject=subject, path=path)
-
-
-@transaction.atomic
-def eht_decision_done(*, decision: EhtDecision, by: User) -> EhtDecision:
-    """Mark a decision as done (once)."""
-    case = decision.case
-    access.require_role_at_school(by, access.CASE_ROLES, case.student.school_id)
-    now = timezone.now()
-    if not EhtDecision.objects.filter(pk=decision.pk, done_at__isnull=True).update(done_at=now):
-        raise ValidationError(_("The decision is already marked as done."), code="done")
-    decision.done_at = now
-    chronicle(
-        case=case,
-        kind=EventKind.EHT_DECISION,
-        summary=_("Student health team decision done: %(kind)s.")
-        % {"kind": decision.get_kind_display()},
-        by=by,
-        ref=decision,
-    )
-    audit.record(
-        user=by,
-        action=audit.AuditAction.UPDATE,
-        object_type="eht_decision",
-        object_id=str(decision.public_id),
-        student_id=case.student.public_id,
-        detail={"done": True},
-    )
-    return decision

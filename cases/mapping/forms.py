@@ -1,4 +1,4 @@
-"""Forms of the mapping step. They validate and convert; the services in ``cases.mapping``
+"""Forms of the mapping step. They validate and convert; the services in ``cases.mapping.services``
 decide and save."""
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from django.forms.boundfield import BoundField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import mapping
-from .models import (
+from ..models import (
     AbsenceKind,
     Agreement,
     CauseFactor,
@@ -22,6 +21,7 @@ from .models import (
     SchoolSocialMapping,
     TimeStatus,
 )
+from . import selectors, services, texts
 
 ANALYSIS_PREFIX = "analysis_"
 
@@ -70,14 +70,14 @@ class MappingForm(forms.Form):
 
     def __init__(self, *args: Any, chosen_causes: list[int] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        for area in mapping.AREAS:
+        for area in texts.AREAS:
             self.fields[area.field] = forms.CharField(
                 label=area.question,
                 help_text=area.prompts,
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 5}),
             )
-        for key, statement in mapping.ANALYSIS_STATEMENTS:
+        for key, statement in texts.ANALYSIS_STATEMENTS:
             self.fields[ANALYSIS_PREFIX + key] = forms.ChoiceField(
                 label=statement,
                 choices=[*Agreement.choices, ("", _("Not answered"))],
@@ -85,7 +85,7 @@ class MappingForm(forms.Form):
                 widget=forms.RadioSelect,
             )
         causes = self.fields["causes"]
-        causes.queryset = mapping.cause_factor_choices(chosen=chosen_causes or [])  # type: ignore[attr-defined]
+        causes.queryset = selectors.cause_factor_choices(chosen=chosen_causes or [])  # type: ignore[attr-defined]
 
     @classmethod
     def for_mapping(cls, record: SchoolSocialMapping, data: Any = None) -> MappingForm:
@@ -97,7 +97,7 @@ class MappingForm(forms.Form):
             "absence_kind": record.absence_kind,
             "support_wanted": record.support_wanted,
         }
-        for name in mapping.AREA_FIELDS:
+        for name in texts.AREA_FIELDS:
             initial[name] = getattr(record, name)
         for key, value in (record.analysis or {}).items():
             initial[ANALYSIS_PREFIX + key] = value
@@ -109,7 +109,7 @@ class MappingForm(forms.Form):
     # Grouped for the template: one fieldset per cause group, one table of statements.
 
     def area_fields(self) -> list[BoundField]:
-        return [self[name] for name in mapping.AREA_FIELDS]
+        return [self[name] for name in texts.AREA_FIELDS]
 
     def cause_groups(self) -> list[tuple[str, list[Any]]]:
         """(group label, checkboxes) in the order of ``CauseGroup``."""
@@ -120,15 +120,15 @@ class MappingForm(forms.Form):
         return [(str(CauseGroup(key).label), boxes) for key, boxes in grouped.items() if boxes]
 
     def analysis_fields(self) -> list[BoundField]:
-        return [self[ANALYSIS_PREFIX + key] for key, _label in mapping.ANALYSIS_STATEMENTS]
+        return [self[ANALYSIS_PREFIX + key] for key, _label in texts.ANALYSIS_STATEMENTS]
 
     def analysis_columns(self) -> list[str]:
         """The headings of the statements' answer columns, in the order of the radios."""
         return [*(str(label) for _value, label in Agreement.choices), str(_("Not answered"))]
 
-    def content(self) -> mapping.MappingContent:
+    def content(self) -> services.MappingContent:
         data = self.cleaned_data
-        return mapping.MappingContent(
+        return services.MappingContent(
             conducted_on=data.get("conducted_on"),
             school_situation=data.get("school_situation", ""),
             wellbeing=data.get("wellbeing", ""),
@@ -138,7 +138,7 @@ class MappingForm(forms.Form):
             absence_kind=data.get("absence_kind", ""),
             analysis={
                 key: data[ANALYSIS_PREFIX + key]
-                for key, _label in mapping.ANALYSIS_STATEMENTS
+                for key, _label in texts.ANALYSIS_STATEMENTS
                 if data.get(ANALYSIS_PREFIX + key)
             },
             causes=list(data.get("causes") or []),

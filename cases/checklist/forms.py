@@ -1,4 +1,4 @@
-"""Forms of the mentor checklist: they validate and convert; ``cases.checklists`` decides.
+"""Forms of the mentor checklist: they validate and convert; ``cases.checklist.services`` decide.
 
 The five questions keep the paper form's wording (Trosa 004, appendix 1): their labels are
 the model's field names, translated in the Swedish catalogue to the appendix's questions.
@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from sst.models import User
 
-from .checklists import QUESTIONS
-from .models import MentorChecklist, YesNo
+from ..models import MentorChecklist, YesNo
+from .texts import QUESTIONS
 
 
 def _date_input() -> forms.DateInput:

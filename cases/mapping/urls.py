@@ -3,7 +3,7 @@ student's approval, offered times, pedagogical mappings and health talks."""
 
 from django.urls import URLPattern, path
 
-from . import mapping_views as views
+from . import views
 
 urlpatterns: list[URLPattern] = [
     path("<uuid:public_id>/kartlaggning/", views.mapping_overview, name="mapping_overview"),
