@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.core.files.uploadhandler import (
@@ -26,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sst import access, audit
-from sst.access import can_import, import_runs_visible_to, import_scopes_of
+from sst.access import Capability, import_runs_visible_to, import_scopes_of
 from sst.models import User
 
 from .import_forms import ImportUploadForm, max_upload_bytes, too_large_message
@@ -42,22 +41,8 @@ _ENVELOPE_BYTES = 64 * 1024
 HTMX_STOP_POLLING = 286
 
 
-def import_admin_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A staff view for school and municipality administrators (404 for everyone else)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_import(request.user):
-            audit.record(
-                user=request.user,
-                action=audit.AuditAction.ACCESS_DENIED,
-                object_type=audit.AuditObjectType.PAGE,
-                object_id=request.resolver_match.view_name if request.resolver_match else "",
-            )
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return access.staff_view(wrapped)
+# School and municipality administrators import; everyone else gets an audited 404.
+import_admin_view = access.capability_view(Capability.IMPORT_FOR_SCHOOL)
 
 
 def _run_for_user(request: HttpRequest, public_id: Any) -> ImportRun:

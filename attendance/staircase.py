@@ -8,15 +8,15 @@ rule hits with a handful of aggregate queries, and creates alerts unique per
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 
 from sst import access
-from sst.models import Municipality, Role, RoleMembership, Student
+from sst.access import Capability
+from sst.models import Municipality
 
 from . import queue
 from .locks import lock_absence_writes
@@ -32,18 +32,17 @@ from .models import (
 )
 from .rollup import month_start, term_of
 
-EHT_ROLES = tuple(sorted(access.EHT_ROLES))
-
-# Who must act on each rule, and what is due.
-RULE_ACTION: dict[str, tuple[tuple[str, ...], str]] = {
-    Rule.STEP_2: ((Role.MENTOR,), DueKind.CHECKLIST),
-    Rule.STEP_3: ((Role.MENTOR, *EHT_ROLES), DueKind.EHT_MAPPING),
-    Rule.STEP_4: ((Role.PRINCIPAL,), DueKind.ESCALATION),
-    Rule.SINGLE_MONTH: ((Role.PRINCIPAL,), DueKind.ESCALATION),
-    Rule.TWO_MONTHS: ((Role.PRINCIPAL,), DueKind.ESCALATION),
-    Rule.INVALID_STREAK: ((Role.PRINCIPAL,), DueKind.REPORT),
-    Rule.TERM: ((Role.PRINCIPAL, *EHT_ROLES), DueKind.INTENSIVE),
-    Rule.LATE: ((Role.MENTOR,), DueKind.GUARDIAN_CONTACT),
+# Who is alerted by each rule (the capability table in sst/capabilities.py says which roles,
+# at which places, hold each kind of due work) and what is due.
+RULE_ACTION: dict[str, tuple[Capability, str]] = {
+    Rule.STEP_2: (Capability.ALERTED_CHECKLIST, DueKind.CHECKLIST),
+    Rule.STEP_3: (Capability.ALERTED_EHT_MAPPING, DueKind.EHT_MAPPING),
+    Rule.STEP_4: (Capability.ALERTED_ESCALATION, DueKind.ESCALATION),
+    Rule.SINGLE_MONTH: (Capability.ALERTED_ESCALATION, DueKind.ESCALATION),
+    Rule.TWO_MONTHS: (Capability.ALERTED_ESCALATION, DueKind.ESCALATION),
+    Rule.INVALID_STREAK: (Capability.ALERTED_REPORT, DueKind.REPORT),
+    Rule.TERM: (Capability.ALERTED_INTENSIVE, DueKind.INTENSIVE),
+    Rule.LATE: (Capability.ALERTED_GUARDIAN_CONTACT, DueKind.GUARDIAN_CONTACT),
 }
 STEP_RULES = {2: Rule.STEP_2, 3: Rule.STEP_3, 4: Rule.STEP_4}
 
@@ -311,43 +310,20 @@ def create_alerts(hits: list[RuleHit]) -> tuple[int, int]:
 
 
 def _recipients_for(hits: list[RuleHit]) -> list[AlertRecipient]:
-    """The people holding the acting roles, today, for each new alert's student."""
+    """The people who hold the alerted capability today, for each new alert's student."""
     if not hits:
         return []
-    students = {
-        s.pk: s
-        for s in Student.objects.filter(pk__in={h.student_id for h in hits}).only(
-            "pk", "school_id", "mentor_group_id"
-        )
-    }
-    schools = {s.school_id for s in students.values()}
-    groups = {s.mentor_group_id for s in students.values() if s.mentor_group_id}
-    by_school: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    by_group: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for user_id, role, school_id, group_id in (
-        RoleMembership.objects.active()
-        .filter(Q(school_id__in=schools) | Q(mentor_group_id__in=groups), user__is_active=True)
-        .values_list("user_id", "role", "school_id", "mentor_group_id")
-    ):
-        if group_id:
-            by_group[group_id].append((user_id, role))
-        else:
-            by_school[school_id].append((user_id, role))
+    student_ids = {h.student_id for h in hits}
+    held = access.holders_of_students(student_ids, {RULE_ACTION[h.rule][0] for h in hits})
     alerts = {
         (a.student_id, a.rule, a.period_start): a.pk
-        for a in Alert.objects.filter(student_id__in=students).only(
+        for a in Alert.objects.filter(student_id__in=student_ids).only(
             "pk", "student_id", "rule", "period_start"
         )
     }
     rows = []
     for hit in hits:
-        student = students[hit.student_id]
-        roles = RULE_ACTION[hit.rule][0]
-        people = by_school[student.school_id] + by_group.get(student.mentor_group_id or 0, [])
         alert_id = alerts[(hit.student_id, hit.rule, hit.period_start)]
-        seen: set[int] = set()
-        for user_id, role in people:
-            if role in roles and user_id not in seen:
-                seen.add(user_id)
-                rows.append(AlertRecipient(alert_id=alert_id, user_id=user_id, role=role))
+        for holder in held.get((hit.student_id, RULE_ACTION[hit.rule][0]), []):
+            rows.append(AlertRecipient(alert_id=alert_id, user_id=holder.user_id, role=holder.role))
     return rows

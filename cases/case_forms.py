@@ -7,7 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sst.models import Role
+from sst.access import Capability
 
 from .chronology import NOTE_PROFESSIONS
 from .models import CLOSURE_DETAIL_REQUIRED, CaseOpening, CaseState, ClosureReason, EventKind
@@ -106,19 +106,16 @@ class NoteForm(forms.Form):
     )
 
 
-# Which role may open a case with which reason.
-OPENINGS_BY_ROLE: dict[str, str] = {
-    Role.PRINCIPAL: CaseOpening.PRINCIPAL,
-    Role.COUNSELLOR: CaseOpening.EHT,
-    Role.SPECIAL_EDUCATOR: CaseOpening.EHT,
-    Role.SCHOOL_NURSE: CaseOpening.EHT,
-    Role.SCHOOL_PSYCHOLOGIST: CaseOpening.EHT,
+# Which capability (sst/capabilities.py) opens a case with which reason.
+OPENINGS: dict[Capability, str] = {
+    Capability.OPEN_CASE_AS_PRINCIPAL: CaseOpening.PRINCIPAL,
+    Capability.OPEN_CASE_FOR_EHT: CaseOpening.EHT,
 }
 
 
-def openings_for(roles: frozenset[str]) -> list[tuple[str, str]]:
-    """The opening reasons the user's roles at the school allow, principal first."""
-    allowed = {OPENINGS_BY_ROLE[role] for role in roles if role in OPENINGS_BY_ROLE}
+def openings_for(capabilities: frozenset[Capability]) -> list[tuple[str, str]]:
+    """The opening reasons the user's capabilities at the school allow, principal first."""
+    allowed = {OPENINGS[capability] for capability in capabilities if capability in OPENINGS}
     return [(opening.value, str(opening.label)) for opening in CaseOpening if opening in allowed]
 
 
@@ -127,9 +124,9 @@ class CaseOpenForm(forms.Form):
         label=_("Opened as"), widget=forms.RadioSelect(attrs={"class": "form-check-input"})
     )
 
-    def __init__(self, *args: Any, roles: frozenset[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, capabilities: frozenset[Capability], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["opening"]).choices = openings_for(roles)
+        cast(forms.ChoiceField, self.fields["opening"]).choices = openings_for(capabilities)
 
 
 class CaseListFilterForm(forms.Form):

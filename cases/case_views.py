@@ -2,7 +2,8 @@
 state changes (one view for every step of the transition table, calling the step's named
 service), notes, opening a case from the student page, and the "open cases" panel on my desk.
 
-Cases are fetched only through ``access.case_for_user`` (404 otherwise); a state change also
+Cases are fetched only through ``access.access_case`` (404 otherwise), which also says what
+the user may do with them; a state change also
 needs the capability its row of the table names (404, audited, without it). Every page is
 audited; the services audit what they change.
 """
@@ -71,8 +72,8 @@ def _refuse_capability(request: HttpRequest, case: Case, capability: str) -> NoR
 
 def _case_with(request: HttpRequest, public_id: str, capability: str) -> Case:
     """The case, if the user may read it and holds ``capability`` on it (404 otherwise)."""
-    case: Case = access.case_for_user(request.user, public_id)
-    if capability not in access.case_capabilities(request.user, case):
+    case, granted = access.access_case(request.user, public_id)
+    if capability not in granted:
         _refuse_capability(request, case, capability)
     return case
 
@@ -194,10 +195,10 @@ def case_note_add(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def case_open(request: HttpRequest, public_id: str) -> HttpResponse:
     """Open a case by hand from the student page (the principal or the student health team)."""
-    student: Student = access.student_for_user(request.user, public_id)
-    access.require_role_at_school(request.user, access.CASE_ROLES, student.school_id)
-    roles = access.roles_at_school(request.user, student.school_id)
-    form = CaseOpenForm(request.POST, roles=roles)
+    student, granted = access.access_student(
+        request.user, public_id, need=access.Capability.WORK_CASES
+    )
+    form = CaseOpenForm(request.POST, capabilities=granted)
     student_url = reverse("cases:student_detail", args=[student.public_id])
     if not form.is_valid():
         _refuse_invalid(request, form)
@@ -220,15 +221,15 @@ def case_open(request: HttpRequest, public_id: str) -> HttpResponse:
 def student_case_context(user: access.AnyUser, student: Student) -> dict[str, Any]:
     """What the student page needs for its "Case" section (empty for mentors and others
     who do not work with cases). Two queries."""
-    roles = access.roles_at_school(user, student.school_id)
-    if not roles & access.CASE_ROLES:
+    granted = access.capabilities_at(user, student)
+    if access.Capability.WORK_CASES not in granted:
         return {}
     cases = selectors.student_cases(user, student)
     return {
         "case_section": True,
         "student_cases": cases,
         # Only one open case at a time: the button shows when none is open.
-        "case_openings": [] if any(case.is_open for case in cases) else openings_for(roles),
+        "case_openings": [] if any(case.is_open for case in cases) else openings_for(granted),
     }
 
 
@@ -243,7 +244,11 @@ def _chronology_context(request: HttpRequest, case: Case) -> dict[str, Any]:
 
 
 def _audit_case_read(
-    request: HttpRequest, case: Case, action: str, roles: frozenset[str], **detail: Any
+    request: HttpRequest,
+    case: Case,
+    action: audit.AuditAction,
+    granted: access.Granted,
+    **detail: Any,
 ) -> None:
     audit.record(
         user=request.user,
@@ -251,7 +256,7 @@ def _audit_case_read(
         object_type="case",
         object_id=str(case.public_id),
         student_id=case.student.public_id,
-        role=",".join(sorted(roles & access.CASE_ROLES)),
+        role=granted.roles_for(access.Capability.WORK_CASES),
         detail=detail,
     )
 
@@ -259,10 +264,9 @@ def _audit_case_read(
 @access.staff_view
 @require_GET
 def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    case: Case = access.case_for_user(request.user, public_id)
+    case, capabilities = access.access_case(request.user, public_id)
     context = _chronology_context(request, case)
     found = context["chronology"]
-    capabilities = access.case_capabilities(request.user, case)
     can_change = access.Capability.WORK_CASES in capabilities
     try:
         next_case = case.next_case  # type: ignore[attr-defined]
@@ -295,7 +299,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         request,
         case,
         audit.AuditAction.VIEW,
-        roles=found.roles,
+        capabilities,
         kinds=sorted(found.kinds),
         hidden=found.hidden_count,
     )
@@ -306,14 +310,14 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_GET
 def case_print(request: HttpRequest, public_id: str) -> HttpResponse:
     """The chronology to print: the same entries and restrictions, without navigation."""
-    case: Case = access.case_for_user(request.user, public_id)
+    case, capabilities = access.access_case(request.user, public_id)
     context = _chronology_context(request, case)
     found = context["chronology"]
     _audit_case_read(
         request,
         case,
         audit.AuditAction.EXPORT,
-        roles=found.roles,
+        capabilities,
         format="print",
         kinds=sorted(found.kinds),
         hidden=found.hidden_count,

@@ -723,40 +723,6 @@ def checklist_students_of(user: AnyUser) -> QuerySet[Student]:
     )
 
 
-# ---------------------------------------------------------------- compat: removed after merge
-# cases/workflow.py, case_views.py and case_forms.py (rewritten in a parallel change) and
-# attendance/staircase.py still use these names: thin wrappers over the capability table.
-
-EHT_ROLES = CAPABILITIES[Capability.ALERTED_EHT_MAPPING][PlaceKind.SCHOOL]  # compat
-CASE_ROLES = CAPABILITIES[Capability.WORK_CASES][PlaceKind.SCHOOL]  # compat
-
-
-def roles_at_school(user: AnyUser, school_id: int) -> frozenset[str]:  # compat
-    """The roles the user holds today at a school (a mentor role counts at its group's school)."""
-    if not _is_staff_user(user):
-        return frozenset()
-    return frozenset(
-        RoleMembership.objects.filter(user_id=_uid(user))
-        .active()
-        .filter(Q(school_id=school_id) | Q(mentor_group__school_id=school_id))
-        .values_list("role", flat=True)
-    )
-
-
-def require_role_at_school(  # compat
-    user: AnyUser, roles: frozenset[str] | set[str], school_id: int
-) -> str:
-    held = roles_at_school(user, school_id) & set(roles)
-    if not held:
-        raise _refuse(user, "school_role", school_id, needs=sorted(roles))
-    return sorted(held)[0]
-
-
-def case_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Any:  # compat
-    """The case, if the user may read it; otherwise 404 (audited)."""
-    return access_case(user, public_id)[0]
-
-
 # ---------------------------------------------------------------- imports
 
 

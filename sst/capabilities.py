@@ -42,6 +42,8 @@ class Capability(models.TextChoices):
     RECEIVE_CHECKLIST_COPY = "receive_checklist_copy", _("Receive the copy of a mentor checklist")
     # The school's case work.
     WORK_CASES = "work_cases", _("Work the school's cases (open, notes, refer, close)")
+    OPEN_CASE_AS_PRINCIPAL = "open_case_as_principal", _("Open a case as the principal")
+    OPEN_CASE_FOR_EHT = "open_case_for_eht", _("Open a case for the student health team")
     RECORD_EHT = "record_eht", _("Student health team: meetings, decisions and follow-up")
     BE_RESPONSIBLE_FOR_EHT_DECISIONS = (
         "be_responsible_for_eht_decisions",
@@ -105,6 +107,8 @@ CAPABILITIES: Mapping[Capability, Mapping[PlaceKind, frozenset[Role]]] = Mapping
         Capability.WRITE_CHECKLIST: _at(mentor_group=_MENTOR),
         Capability.RECEIVE_CHECKLIST_COPY: _at(school=_PRINCIPAL),
         Capability.WORK_CASES: _at(school=_SCHOOL_CASE_STAFF),
+        Capability.OPEN_CASE_AS_PRINCIPAL: _at(school=_PRINCIPAL),
+        Capability.OPEN_CASE_FOR_EHT: _at(school=_EHT),
         Capability.RECORD_EHT: _at(school=_SCHOOL_CASE_STAFF),
         Capability.BE_RESPONSIBLE_FOR_EHT_DECISIONS: _at(
             mentor_group=_MENTOR, school=_SCHOOL_CASE_STAFF

@@ -17,8 +17,8 @@ from typing import IO
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from sst import audit
-from sst.models import Municipality, Role, RoleMembership, School, User
+from sst import access, audit
+from sst.models import Municipality, School, User
 
 from .. import queue
 from ..models import ImportKind, ImportRun, ImportStatus
@@ -103,15 +103,10 @@ def run_import(
 
 
 def _municipality_of(run: ImportRun) -> Municipality:
-    membership = (
-        RoleMembership.objects.active()
-        .filter(user=run.uploaded_by, role=Role.ADMINISTRATOR, municipality__isnull=False)
-        .select_related("municipality")
-        .first()
-    )
-    if membership is not None:
-        return membership.municipality  # type: ignore[return-value]
-    return Municipality.objects.get()
+    """The municipality a whole-register import is for: the uploader's (the only one, for a
+    run started from the command line)."""
+    municipality = access.import_municipality_of(run.uploaded_by) if run.uploaded_by else None
+    return municipality if municipality is not None else Municipality.objects.get()
 
 
 def run_stored_import(import_run_id: int) -> str:

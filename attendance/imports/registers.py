@@ -18,13 +18,10 @@ from sst.models import (
     Grade,
     MentorGroup,
     Municipality,
-    Role,
-    RoleMembership,
     School,
     Student,
     User,
 )
-from sst.services import student_upsert
 
 from ..models import ImportKind, ImportRun
 from . import reader, runs
@@ -180,7 +177,7 @@ def import_students(
             if group is None:
                 group = MentorGroup.objects.create(school=school, name=row["klass"])
                 groups[(school.pk, row["klass"].lower())] = group
-            _student, created = student_upsert(
+            _student, created = sst_services.student_upsert(
                 personnummer=number,
                 first_name=row["fornamn"],
                 last_name=row["efternamn"],
@@ -207,21 +204,10 @@ def import_students(
                         % {"row": row_no}
                     )
                 else:
-                    _ensure_mentor(mentor, group, by)
+                    sst_services.mentor_assign(user=mentor, group=group, by=by)
         errors.raise_if_any()
         runs.audit_import(by, ImportKind.STUDENTS, result, run)
     return result
-
-
-def _ensure_mentor(user: User, group: MentorGroup, by: User | None) -> None:
-    if (
-        not RoleMembership.objects.active()
-        .filter(user=user, role=Role.MENTOR, mentor_group=group)
-        .exists()
-    ):
-        sst_services.membership_save(
-            membership=RoleMembership(user=user, role=Role.MENTOR, mentor_group=group), by=by
-        )
 
 
 def link_pending_mentors(user: User, *, by: User | None = None) -> int:
@@ -230,7 +216,7 @@ def link_pending_mentors(user: User, *, by: User | None = None) -> int:
         return 0
     groups = list(MentorGroup.objects.filter(pending_mentor_email__iexact=user.email))
     for group in groups:
-        _ensure_mentor(user, group, by)
+        sst_services.mentor_assign(user=user, group=group, by=by)
         group.pending_mentor_email = ""
         group.save(update_fields=["pending_mentor_email"])
     return len(groups)

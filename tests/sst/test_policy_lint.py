@@ -28,13 +28,8 @@ ALLOWED: dict[str, str] = {
     "attendance/management/commands/bench_attendance.py": (
         "benchmark data: creates people with roles, decides no access"
     ),
-    # Temporary: another helper restructures attendance at the same time. Rewired after
-    # merge to access.holders_of_students / access.import_municipality_of /
-    # services.mentor_assign (see the report of the policy work).
-    "attendance/staircase.py": "rewired after merge",
-    "attendance/importers.py": "rewired after merge",
-    # Temporary: the case-flow helper rewrites these at the same time (compat names).
-    "cases/case_forms.py": "rewired after merge (case flow rewrite)",
+    "attendance/demo.py": "demo data: picks the demo mentors' groups, decides no access",
+    "cases/demo.py": "demo data: picks demo people by role, decides no access",
 }
 
 
