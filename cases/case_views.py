@@ -62,7 +62,7 @@ def _refuse_capability(request: HttpRequest, case: Case, capability: str) -> NoR
     audit.record(
         user=request.user,
         action=audit.AuditAction.ACCESS_DENIED,
-        object_type="case",
+        object_type=audit.AuditObjectType.CASE,
         object_id=str(case.public_id),
         student_id=case.student.public_id,
         detail={"needs": str(capability)},
@@ -253,7 +253,7 @@ def _audit_case_read(
     audit.record(
         user=request.user,
         action=action,
-        object_type="case",
+        object_type=audit.AuditObjectType.CASE,
         object_id=str(case.public_id),
         student_id=case.student.public_id,
         role=granted.roles_for(access.Capability.WORK_CASES),
@@ -334,7 +334,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         audit.record(
             user=request.user,
             action=audit.AuditAction.ACCESS_DENIED,
-            object_type="page",
+            object_type=audit.AuditObjectType.PAGE,
             object_id="cases:case_list",
         )
         raise Http404
@@ -349,7 +349,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type="case",
+        object_type=audit.AuditObjectType.CASE,
         role=",".join(sorted(selectors.case_roles_of(request.user))),
         detail={"count": len(page.object_list), "page": page.number, "state": state},
     )
@@ -379,7 +379,7 @@ def cases_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type="case",
+        object_type=audit.AuditObjectType.CASE,
         detail={"page": "desk", "open": sum(summary.total for summary in summaries)},
     )
     return "cases/case/panel.html", {"summaries": summaries}

@@ -267,7 +267,7 @@ def escalation_record(
     audit.record(
         user=by,
         action=audit.AuditAction.CREATE,
-        object_type="escalation",
+        object_type=audit.AuditObjectType.ESCALATION,
         object_id=str(escalation.public_id),
         student_id=student.public_id,
         role=role,

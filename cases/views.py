@@ -40,7 +40,7 @@ def student_list(request: HttpRequest) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type="student",
+        object_type=audit.AuditObjectType.STUDENT,
         role=access.student_access_roles(request.user),
         detail={
             "count": len(page.object_list),
@@ -75,7 +75,7 @@ def student_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.VIEW,
-        object_type="student",
+        object_type=audit.AuditObjectType.STUDENT,
         object_id=str(student.public_id),
         student_id=student.public_id,
         role=access.role_for_student(request.user, student),

@@ -70,11 +70,11 @@ def chronicle(
     )
 
 
-def _audit(case: Case, by: User | None, action: str, **detail: Any) -> None:
+def _audit(case: Case, by: User | None, action: audit.AuditAction, **detail: Any) -> None:
     audit.record(
         user=by,
         action=action,
-        object_type="case",
+        object_type=audit.AuditObjectType.CASE,
         object_id=str(case.public_id),
         student_id=case.student.public_id,
         detail=detail,

@@ -211,7 +211,7 @@ def student_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Student:
             .get(public_id=public_id)
         )
     except (apps.get_model("sst", "Student").DoesNotExist, ValueError, ValidationError):
-        raise _refuse(user, "student", public_id) from None
+        raise _refuse(user, audit.AuditObjectType.STUDENT, public_id) from None
 
 
 def student_by_personnummer_for_audit(normalised: str) -> Student | None:
@@ -379,7 +379,9 @@ def holds(user: AnyUser, capability: Capability, place: Place) -> bool:
     return bool(_roles_giving(capability, _held_at(user, place)))
 
 
-def _refuse(user: AnyUser, object_type: str, object_id: Any, **detail: Any) -> Http404:
+def _refuse(
+    user: AnyUser, object_type: audit.AuditObjectType, object_id: Any, **detail: Any
+) -> Http404:
     audit.record(
         user=user,
         action=audit.AuditAction.ACCESS_DENIED,
@@ -390,11 +392,29 @@ def _refuse(user: AnyUser, object_type: str, object_id: Any, **detail: Any) -> H
     return Http404()
 
 
-def _describe(place: Place) -> tuple[str, Any]:
+# The audit's name for each kind of organisational place.
+_PLACE_OBJECT_TYPES: tuple[tuple[type[models.Model], audit.AuditObjectType], ...] = (
+    (Municipality, audit.AuditObjectType.MUNICIPALITY),
+    (District, audit.AuditObjectType.DISTRICT),
+    (School, audit.AuditObjectType.SCHOOL),
+    (MentorGroup, audit.AuditObjectType.MENTOR_GROUP),
+)
+
+
+def _object_type_of(place: Place) -> audit.AuditObjectType:
+    for model, object_type in _PLACE_OBJECT_TYPES:
+        if isinstance(place, model):
+            return object_type
+    # A student or a record about one (a case) is named by its model; a model missing from
+    # the vocabulary fails here rather than writing a name the audit log cannot show.
+    return audit.AuditObjectType(place._meta.model_name)
+
+
+def _describe(place: Place) -> tuple[audit.AuditObjectType, Any]:
     where = _where(place)
     public_id = getattr(place, "public_id", None)
     return (
-        type(place).__name__.lower(),
+        _object_type_of(place),
         public_id or getattr(place, "unit_code", None) or where.pk,
     )
 
@@ -682,10 +702,10 @@ def access_case(
             .get(public_id=public_id)
         )
     except (case_model.DoesNotExist, ValueError, ValidationError):
-        raise _refuse(user, "case", public_id) from None
+        raise _refuse(user, audit.AuditObjectType.CASE, public_id) from None
     capabilities = case_capabilities(user, case)
     if write and Capability.WORK_CASES not in capabilities:
-        raise _refuse(user, "case", public_id, needs=str(Capability.WORK_CASES))
+        raise _refuse(user, audit.AuditObjectType.CASE, public_id, needs=str(Capability.WORK_CASES))
     return case, capabilities
 
 
@@ -697,7 +717,7 @@ def access_student(
     student = student_for_user(user, public_id)
     capabilities = capabilities_at(user, student)
     if need is not None and need not in capabilities:
-        raise _refuse(user, "student", student.public_id, needs=str(need))
+        raise _refuse(user, audit.AuditObjectType.STUDENT, student.public_id, needs=str(need))
     return student, capabilities
 
 
@@ -709,7 +729,12 @@ def access_school(user: AnyUser, unit_code: str, *, need: Capability | None = No
         schools = schools.filter(pk__in=schools_where(user, need).values("pk"))
     school = schools.select_related("district").filter(unit_code=unit_code).first()
     if school is None:
-        raise _refuse(user, "school", unit_code, **({"needs": str(need)} if need else {}))
+        raise _refuse(
+            user,
+            audit.AuditObjectType.SCHOOL,
+            unit_code,
+            **({"needs": str(need)} if need else {}),
+        )
     return school
 
 
@@ -943,7 +968,10 @@ def capability_view(capability: Capability) -> Callable[[ViewFunc], ViewFunc]:
             if not holds_anywhere(request.user, capability):
                 match = request.resolver_match
                 raise _refuse(
-                    request.user, "page", match.view_name if match else "", needs=str(capability)
+                    request.user,
+                    audit.AuditObjectType.PAGE,
+                    match.view_name if match else "",
+                    needs=str(capability),
                 )
             return view(request, *args, **kwargs)
 

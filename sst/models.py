@@ -481,7 +481,10 @@ class AuditObjectType(models.TextChoices):
     # People and the organisation
     STUDENT = "student", _("Student")
     GUARDIAN = "guardian", _("Guardian")
+    MUNICIPALITY = "municipality", _("Municipality")
+    DISTRICT = "district", _("District")
     SCHOOL = "school", _("School")
+    MENTOR_GROUP = "mentor_group", _("Mentor group")
     SCHOOL_ROLE = "school_role", _("Role at a school")
     ROLE_MEMBERSHIP = "role_membership", _("Role membership")
     # Absence and imports
@@ -496,6 +499,8 @@ class AuditObjectType(models.TextChoices):
     CASE = "case", _("Case")
     MENTOR_CHECKLIST = "mentor_checklist", _("Mentor checklist")
     MENTOR_CHECKLIST_EHT = "mentor_checklist_eht", _("Mentor checklist: student health team part")
+    MENTOR_CHECKLIST_FORM = "mentor_checklist_form", _("Mentor checklist form")
+    MENTOR_CHECKLIST_FOLLOW_UP = "mentor_checklist_follow_up", _("Mentor checklist follow-up")
     SCHOOL_SOCIAL_WORK = "school_social_work", _("Mapping and student health")
     SCHOOL_SOCIAL_MAPPING = "school_social_mapping", _("School-social mapping")
     OFFERED_TIME = "offered_time", _("Offered time")

@@ -111,7 +111,7 @@ def student_upsert(
     audit.record(
         user=by,
         action=audit.AuditAction.CREATE if created else audit.AuditAction.UPDATE,
-        object_type="student",
+        object_type=audit.AuditObjectType.STUDENT,
         object_id=str(student.public_id),
         student_id=student.public_id,
     )
@@ -147,7 +147,7 @@ def guardian_link(
     audit.record(
         user=by,
         action=audit.AuditAction.UPDATE,
-        object_type="guardian",
+        object_type=audit.AuditObjectType.GUARDIAN,
         object_id=str(guardian.public_id),
         student_id=student.public_id,
     )

@@ -60,7 +60,7 @@ def import_upload(
         audit.record(
             user=by,
             action=audit.AuditAction.CREATE,
-            object_type="import_run",
+            object_type=audit.AuditObjectType.IMPORT_RUN,
             object_id=str(run.public_id),
             detail={"kind": kind, "bytes": file_size, "school": school.pk if school else None},
         )

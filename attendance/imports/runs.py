@@ -18,8 +18,15 @@ from django.utils import timezone
 from sst import audit
 from sst.models import School, User
 
-from ..models import ImportRun, ImportStatus
+from ..models import ImportKind, ImportRun, ImportStatus
 from . import reader
+
+# The audit's name for each kind of import.
+IMPORT_OBJECT_TYPES: dict[ImportKind, audit.AuditObjectType] = {
+    ImportKind.SCHOOLS: audit.AuditObjectType.IMPORT_SCHOOLS,
+    ImportKind.STUDENTS: audit.AuditObjectType.IMPORT_STUDENTS,
+    ImportKind.ATTENDANCE: audit.AuditObjectType.IMPORT_ATTENDANCE,
+}
 
 
 def import_run_create(
@@ -77,7 +84,7 @@ def _finish(run: ImportRun) -> ImportRun:
 
 def audit_import(
     by: User | None,
-    kind: str,
+    kind: ImportKind,
     result: reader.ImportResult,
     run: ImportRun | None,
     detail: dict[str, Any] | None = None,
@@ -85,7 +92,7 @@ def audit_import(
     audit.record(
         user=by,
         action=audit.AuditAction.CREATE,
-        object_type=f"import_{kind}",
+        object_type=IMPORT_OBJECT_TYPES[kind],
         object_id=str(run.public_id) if run else "",
         detail={
             "rows": result.rows,

@@ -22,10 +22,10 @@ from sst.access import Capability
 from sst.models import School, Student, User
 
 from ..models import MentorChecklist
-from .texts import FOLLOW_UP_AFTER, OBJECT_TYPE, PANEL_LIMIT, RECENT_COPIES_DAYS, SOON_DAYS
+from .texts import FOLLOW_UP_AFTER, PANEL_LIMIT, RECENT_COPIES_DAYS, SOON_DAYS
 
 
-def _denied(user: access.AnyUser, object_type: str, object_id: object) -> Http404:
+def _denied(user: access.AnyUser, object_type: audit.AuditObjectType, object_id: object) -> Http404:
     audit.record(
         user=user,
         action=audit.AuditAction.ACCESS_DENIED,
@@ -65,7 +65,7 @@ def checklist_for_reader(user: access.AnyUser, public_id: uuid.UUID | str) -> Me
     """The checklist, if the user may read it; otherwise 404 (audited)."""
     checklist = _one(readable_checklists(user), public_id)
     if checklist is None:
-        raise _denied(user, OBJECT_TYPE, public_id)
+        raise _denied(user, audit.AuditObjectType.MENTOR_CHECKLIST, public_id)
     return checklist
 
 
@@ -73,7 +73,7 @@ def checklist_for_mentor(user: access.AnyUser, public_id: uuid.UUID | str) -> Me
     """The checklist, if it is about one of the user's mentees; otherwise 404 (audited)."""
     checklist = _one(writable_checklists(user), public_id)
     if checklist is None:
-        raise _denied(user, OBJECT_TYPE, public_id)
+        raise _denied(user, audit.AuditObjectType.MENTOR_CHECKLIST, public_id)
     return checklist
 
 
@@ -98,7 +98,7 @@ def student_for_checklist_writer(user: access.AnyUser, public_id: uuid.UUID | st
     except ValidationError:
         student = None
     if student is None:
-        raise _denied(user, "student", public_id)
+        raise _denied(user, audit.AuditObjectType.STUDENT, public_id)
     return student
 
 
@@ -122,7 +122,7 @@ def checklist_alert_for(user: access.AnyUser, student: Student, alert_id: uuid.U
     except ValidationError:
         alert = None
     if alert is None:
-        raise _denied(user, "absence_alert", alert_id)
+        raise _denied(user, audit.AuditObjectType.ABSENCE_ALERT, alert_id)
     return alert
 
 

@@ -28,14 +28,16 @@ from sst.models import Student, User
 from ..models import EventKind, MentorChecklist, YesNo
 from ..workflow import ConcurrentChange, TransitionRefused, case_for_staircase_work, chronicle
 from .selectors import holders_of, staff_of_school
-from .texts import CHECKLIST_FIELDS, EHT_FIELDS, FOLLOW_UP_AFTER, FOLLOW_UP_FIELDS, OBJECT_TYPE
+from .texts import CHECKLIST_FIELDS, EHT_FIELDS, FOLLOW_UP_AFTER, FOLLOW_UP_FIELDS
 
 
-def _audit(checklist: MentorChecklist, by: User | None, action: str, **detail: Any) -> None:
+def _audit(
+    checklist: MentorChecklist, by: User | None, action: audit.AuditAction, **detail: Any
+) -> None:
     audit.record(
         user=by,
         action=action,
-        object_type=OBJECT_TYPE,
+        object_type=audit.AuditObjectType.MENTOR_CHECKLIST,
         object_id=str(checklist.public_id),
         student_id=checklist.case.student.public_id,
         detail=detail,

@@ -41,4 +41,3 @@ FOLLOW_UP_AFTER = datetime.timedelta(days=7)
 SOON_DAYS = 3
 PANEL_LIMIT = 50
 RECENT_COPIES_DAYS = 14
-OBJECT_TYPE = "mentor_checklist"

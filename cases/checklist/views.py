@@ -28,7 +28,11 @@ ALERT_PARAMETER = "larm"
 
 
 def _audit_read(
-    request: HttpRequest, student: Student, action: str, object_type: str, **detail: Any
+    request: HttpRequest,
+    student: Student,
+    action: audit.AuditAction,
+    object_type: audit.AuditObjectType,
+    **detail: Any,
 ) -> None:
     audit.record(
         user=request.user,
@@ -67,7 +71,13 @@ def checklist_list(request: HttpRequest, public_id: str) -> HttpResponse:
     user may read (their mentor's and the school's case readers'), newest first."""
     student = access.student_for_user(request.user, public_id)
     rows = selectors.student_checklists(request.user, student)
-    _audit_read(request, student, audit.AuditAction.LIST, texts.OBJECT_TYPE, count=len(rows))
+    _audit_read(
+        request,
+        student,
+        audit.AuditAction.LIST,
+        audit.AuditObjectType.MENTOR_CHECKLIST,
+        count=len(rows),
+    )
     return render(
         request,
         "cases/checklist/list.html",
@@ -119,7 +129,7 @@ def checklist_new(request: HttpRequest, public_id: str) -> HttpResponse:
         request,
         student,
         audit.AuditAction.VIEW,
-        "mentor_checklist_form",
+        audit.AuditObjectType.MENTOR_CHECKLIST_FORM,
         alert=str(alert.public_id) if alert else None,
     )
     return render(
@@ -149,7 +159,7 @@ def checklist_detail(request: HttpRequest, checklist_id: str) -> HttpResponse:
         request,
         student,
         audit.AuditAction.VIEW,
-        texts.OBJECT_TYPE,
+        audit.AuditObjectType.MENTOR_CHECKLIST,
         object_id=checklist.public_id,
     )
     today = timezone.localdate()
@@ -206,7 +216,7 @@ def checklist_follow_up(request: HttpRequest, checklist_id: str) -> HttpResponse
         request,
         student,
         audit.AuditAction.VIEW,
-        "mentor_checklist_follow_up",
+        audit.AuditObjectType.MENTOR_CHECKLIST_FOLLOW_UP,
         object_id=checklist.public_id,
     )
     return render(
@@ -270,7 +280,7 @@ def checklist_eht(request: HttpRequest, checklist_id: str) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.VIEW,
-        object_type="mentor_checklist_eht",
+        object_type=audit.AuditObjectType.MENTOR_CHECKLIST_EHT,
         object_id=str(checklist.public_id),
         student_id=student.public_id,
         role=role,
@@ -294,7 +304,7 @@ def mentor_checklists_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] 
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type=texts.OBJECT_TYPE,
+        object_type=audit.AuditObjectType.MENTOR_CHECKLIST,
         role="mentor",
         detail={
             "page": "desk",
@@ -313,7 +323,7 @@ def eht_checklists_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | N
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type=texts.OBJECT_TYPE,
+        object_type=audit.AuditObjectType.MENTOR_CHECKLIST,
         detail={
             "page": "desk",
             "reported": len(eht_desk.reported),

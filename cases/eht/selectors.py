@@ -70,7 +70,7 @@ def eht_decision_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> E
         audit.record(
             user=user,
             action=audit.AuditAction.ACCESS_DENIED,
-            object_type="eht_decision",
+            object_type=audit.AuditObjectType.EHT_DECISION,
             object_id=str(public_id)[:64],
         )
         raise Http404

@@ -43,7 +43,7 @@ def eht_meeting_schedule(*, school: School, meets_on: datetime.date, by: User) -
     audit.record(
         user=by,
         action=audit.AuditAction.CREATE,
-        object_type="eht_meeting",
+        object_type=audit.AuditObjectType.EHT_MEETING,
         object_id=str(meeting.pk),
         detail={"school": school.unit_code, "meets_on": meets_on.isoformat()},
     )
@@ -119,7 +119,7 @@ def eht_decision_record(
     audit.record(
         user=by,
         action=audit.AuditAction.CREATE,
-        object_type="eht_decision",
+        object_type=audit.AuditObjectType.EHT_DECISION,
         object_id=str(decision.public_id),
         student_id=case.student.public_id,
         detail={
@@ -163,7 +163,7 @@ def eht_decision_done(*, decision: EhtDecision, by: User) -> EhtDecision:
     audit.record(
         user=by,
         action=audit.AuditAction.UPDATE,
-        object_type="eht_decision",
+        object_type=audit.AuditObjectType.EHT_DECISION,
         object_id=str(decision.public_id),
         student_id=case.student.public_id,
         detail={"done": True},

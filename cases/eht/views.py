@@ -68,7 +68,7 @@ def eht_school(request: HttpRequest, unit_code: str) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type="eht_students",
+        object_type=audit.AuditObjectType.EHT_STUDENTS,
         object_id=school.unit_code,
         role=_eht_role(request, school),
         detail={"page": "eht_school", "count": len(rows), "students": _student_ids(rows)},
@@ -125,7 +125,7 @@ def eht_agenda(request: HttpRequest, unit_code: str) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type="eht_agenda",
+        object_type=audit.AuditObjectType.EHT_AGENDA,
         object_id=school.unit_code,
         role=_eht_role(request, school),
         detail={
@@ -179,7 +179,7 @@ def eht_case(request: HttpRequest, case_id: str) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.VIEW,
-        object_type="eht_decisions",
+        object_type=audit.AuditObjectType.EHT_DECISIONS,
         object_id=str(case.public_id),
         student_id=student.public_id,
         role=_eht_role(request, school),
@@ -225,7 +225,7 @@ def _step4_context(request: HttpRequest, unit_code: str, *, printing: bool) -> d
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
-        object_type="step4_report",
+        object_type=audit.AuditObjectType.STEP4_REPORT,
         object_id=school.unit_code,
         role=access.audit_role(Capability.RECORD_ESCALATIONS),
         detail={
@@ -302,7 +302,7 @@ def principal_student(request: HttpRequest, student_id: str) -> HttpResponse:
     audit.record(
         user=request.user,
         action=audit.AuditAction.VIEW,
-        object_type="escalation",
+        object_type=audit.AuditObjectType.ESCALATION,
         object_id=str(student.public_id),
         student_id=student.public_id,
         role=access.audit_role(Capability.RECORD_ESCALATIONS),
@@ -336,7 +336,7 @@ def principal_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
         audit.record(
             user=request.user,
             action=audit.AuditAction.LIST,
-            object_type="step4_report",
+            object_type=audit.AuditObjectType.STEP4_REPORT,
             role=access.audit_role(Capability.RECORD_ESCALATIONS),
             detail={
                 "page": "desk",

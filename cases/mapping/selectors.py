@@ -39,7 +39,7 @@ from ..models import (
 from .texts import ANALYSIS_STATEMENTS
 
 
-def _denied(user: access.AnyUser, object_type: str, object_id: Any) -> Http404:
+def _denied(user: access.AnyUser, object_type: audit.AuditObjectType, object_id: Any) -> Http404:
     audit.record(
         user=user,
         action=audit.AuditAction.ACCESS_DENIED,
@@ -70,7 +70,7 @@ def mapping_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> School
             .get(public_id=public_id)
         )
     except (SchoolSocialMapping.DoesNotExist, ValueError, ValidationError):
-        raise _denied(user, "school_social_mapping", public_id) from None
+        raise _denied(user, audit.AuditObjectType.SCHOOL_SOCIAL_MAPPING, public_id) from None
 
 
 def offered_time_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> OfferedTime:
@@ -82,7 +82,7 @@ def offered_time_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> O
             .get(public_id=public_id)
         )
     except (OfferedTime.DoesNotExist, ValueError, ValidationError):
-        raise _denied(user, "offered_time", public_id) from None
+        raise _denied(user, audit.AuditObjectType.OFFERED_TIME, public_id) from None
 
 
 def student_for_school_social_work(

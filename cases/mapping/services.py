@@ -84,8 +84,8 @@ def _not_in_future(day: datetime.date | None, message: str) -> None:
 def _audit(
     *,
     by: User | None,
-    action: str,
-    object_type: str,
+    action: audit.AuditAction,
+    object_type: audit.AuditObjectType,
     object_id: Any,
     student: Student,
     **detail: Any,
@@ -148,7 +148,7 @@ def mapping_create(*, student: Student, content: MappingContent, by: User) -> Sc
     _audit(
         by=by,
         action=audit.AuditAction.CREATE,
-        object_type="school_social_mapping",
+        object_type=audit.AuditObjectType.SCHOOL_SOCIAL_MAPPING,
         object_id=mapping.public_id,
         student=student,
     )
@@ -203,7 +203,7 @@ def mapping_update(
     _audit(
         by=by,
         action=audit.AuditAction.UPDATE,
-        object_type="school_social_mapping",
+        object_type=audit.AuditObjectType.SCHOOL_SOCIAL_MAPPING,
         object_id=mapping.public_id,
         student=student,
         approval_reset=reapprove,
@@ -256,7 +256,7 @@ def mapping_record_approval(
     _audit(
         by=by,
         action=audit.AuditAction.UPDATE,
-        object_type="school_social_mapping",
+        object_type=audit.AuditObjectType.SCHOOL_SOCIAL_MAPPING,
         object_id=mapping.public_id,
         student=student,
         approval=approval,
@@ -286,7 +286,7 @@ def offered_time_book(*, student: Student, starts_at: datetime.datetime, by: Use
     _audit(
         by=by,
         action=audit.AuditAction.CREATE,
-        object_type="offered_time",
+        object_type=audit.AuditObjectType.OFFERED_TIME,
         object_id=offered.public_id,
         student=student,
     )
@@ -332,7 +332,7 @@ def offered_time_mark(*, offered_time: OfferedTime, status: str, by: User) -> Of
     _audit(
         by=by,
         action=audit.AuditAction.UPDATE,
-        object_type="offered_time",
+        object_type=audit.AuditObjectType.OFFERED_TIME,
         object_id=offered_time.public_id,
         student=student,
         status=status,
@@ -373,7 +373,7 @@ def _inform_principals_after_missed_times(
     _audit(
         by=by,
         action=audit.AuditAction.UPDATE,
-        object_type="offered_time",
+        object_type=audit.AuditObjectType.OFFERED_TIME,
         object_id=offered_time.public_id,
         student=case.student,
         principal_informed=True,
@@ -423,7 +423,7 @@ def pedagogical_mapping_add(
     _audit(
         by=by,
         action=audit.AuditAction.CREATE,
-        object_type="pedagogical_mapping",
+        object_type=audit.AuditObjectType.PEDAGOGICAL_MAPPING,
         object_id=record.public_id,
         student=student,
     )
@@ -451,7 +451,7 @@ def health_talk_add(*, student: Student, held_on: datetime.date, note: str, by: 
     _audit(
         by=by,
         action=audit.AuditAction.CREATE,
-        object_type="health_talk",
+        object_type=audit.AuditObjectType.HEALTH_TALK,
         object_id=talk.public_id,
         student=student,
     )

@@ -40,7 +40,7 @@ from .forms import (
 def _audit_read(
     request: HttpRequest,
     *,
-    object_type: str,
+    object_type: audit.AuditObjectType,
     object_id: Any,
     student: Student,
     role: str,
@@ -86,7 +86,7 @@ def mapping_overview(request: HttpRequest, public_id: str) -> HttpResponse:
     work = selectors.school_social_work(request.user, student, granted)
     _audit_read(
         request,
-        object_type="school_social_work",
+        object_type=audit.AuditObjectType.SCHOOL_SOCIAL_WORK,
         object_id=student.public_id,
         student=student,
         role=granted.roles_for(Capability.WORK_CASES),
@@ -134,7 +134,11 @@ def mapping_create(request: HttpRequest, public_id: str) -> HttpResponse:
             )
             return HttpResponseRedirect(reverse("cases:mapping_detail", args=[record.public_id]))
     _audit_read(
-        request, object_type="student", object_id=student.public_id, student=student, role=role
+        request,
+        object_type=audit.AuditObjectType.STUDENT,
+        object_id=student.public_id,
+        student=student,
+        role=role,
     )
     return render(
         request,
@@ -154,7 +158,7 @@ def mapping_detail(request: HttpRequest, mapping_id: str) -> HttpResponse:
     causes = list(record.causes.order_by("group", "order", "label"))
     _audit_read(
         request,
-        object_type="school_social_mapping",
+        object_type=audit.AuditObjectType.SCHOOL_SOCIAL_MAPPING,
         object_id=record.public_id,
         student=student,
         role=granted.roles_for(Capability.WORK_CASES),
@@ -204,7 +208,7 @@ def mapping_edit(request: HttpRequest, mapping_id: str) -> HttpResponse:
             return HttpResponseRedirect(reverse("cases:mapping_detail", args=[record.public_id]))
     _audit_read(
         request,
-        object_type="school_social_mapping",
+        object_type=audit.AuditObjectType.SCHOOL_SOCIAL_MAPPING,
         object_id=record.public_id,
         student=student,
         role=role,
@@ -265,7 +269,7 @@ def mapping_approval(request: HttpRequest, mapping_id: str) -> HttpResponse:
             return HttpResponseRedirect(reverse("cases:mapping_detail", args=[record.public_id]))
     _audit_read(
         request,
-        object_type="school_social_mapping",
+        object_type=audit.AuditObjectType.SCHOOL_SOCIAL_MAPPING,
         object_id=record.public_id,
         student=student,
         role=role,
@@ -302,7 +306,11 @@ def offered_time_book(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(request, _("The time was booked."))
             return HttpResponseRedirect(_overview(student))
     _audit_read(
-        request, object_type="student", object_id=student.public_id, student=student, role=role
+        request,
+        object_type=audit.AuditObjectType.STUDENT,
+        object_id=student.public_id,
+        student=student,
+        role=role,
     )
     return render(
         request, "cases/mapping/offered_time_form.html", {"student": student, "form": form}
@@ -372,7 +380,11 @@ def _light_record_form(
             messages.success(request, saved)
             return HttpResponseRedirect(_overview(student))
     _audit_read(
-        request, object_type="student", object_id=student.public_id, student=student, role=role
+        request,
+        object_type=audit.AuditObjectType.STUDENT,
+        object_id=student.public_id,
+        student=student,
+        role=role,
     )
     return render(
         request,
@@ -434,7 +446,7 @@ def counsellor_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
         audit.record(
             user=request.user,
             action=audit.AuditAction.LIST,
-            object_type="school_social_mapping",
+            object_type=audit.AuditObjectType.SCHOOL_SOCIAL_MAPPING,
             role=data.role,
             detail={"page": "desk", "pending": len(data.pending), "times": len(data.times)},
         )
