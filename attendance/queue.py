@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from django.db import transaction
 
@@ -45,7 +46,7 @@ def month_refreshes_after_commit(months: Iterable[datetime.date]) -> None:
     if _refresh_month is not None:
         refresh = _refresh_month
         for month in months:
-            transaction.on_commit(lambda m=month: refresh(m.isoformat()))
+            transaction.on_commit(partial(refresh, month.isoformat()))
 
 
 def import_run_after_commit(run_id: int) -> None:

@@ -8,8 +8,10 @@ rule hits with a handful of aggregate queries, and creates alerts unique per
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Min
@@ -70,7 +72,13 @@ _STUDENTS_OF_MUNICIPALITY = """
 """
 
 
-def _rows(sql: str, params: list[object]) -> list[tuple[object, ...]]:
+# What the raw queries below are given: dates, ids and the policy's thresholds.
+_SqlParam = int | Decimal | datetime.date
+
+
+def _rows(sql: str, params: Sequence[_SqlParam]) -> list[tuple[Any, ...]]:
+    """The query's rows. Their values are whatever the database driver returns (an aggregate
+    may come back as an int or a Decimal, a date as a date or a string), so callers convert."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -141,9 +149,9 @@ def find_hits(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
                     int(student_id),
                     Rule.TWO_MONTHS,
                     previous,
-                    month_end,  # type: ignore[call-overload]
+                    month_end,
                     value_pct=percent(int(absent), int(scheduled)),
-                )  # type: ignore[call-overload]
+                )
             )
 
     if policy.term_enabled:
@@ -164,9 +172,9 @@ def find_hits(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
                     int(student_id),
                     Rule.TERM,
                     term_start,
-                    term_end,  # type: ignore[call-overload]
+                    term_end,
                     value_pct=percent(int(absent), int(scheduled)),
-                )  # type: ignore[call-overload]
+                )
             )
 
     if policy.invalid_streak_enabled:
@@ -230,9 +238,9 @@ def invalid_streaks(policy: StaircasePolicy, month: datetime.date) -> list[RuleH
             int(student_id),
             Rule.INVALID_STREAK,
             _as_date(first),
-            _as_date(last),  # type: ignore[call-overload]
+            _as_date(last),
             value_count=int(days),
-        )  # type: ignore[call-overload]
+        )
         for student_id, first, last, days in rows
     ]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import datetime
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -246,8 +246,8 @@ def is_blank(values: list[str]) -> bool:
 def read_rows(
     stream: IO[bytes],
     required: list[str],
-    optional: list[str] = (),
-    on_bytes: Any = None,  # type: ignore[assignment]
+    optional: Sequence[str] = (),
+    on_bytes: Any = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (row number, {column: value}) for each data row; refuse a bad header at once."""
     rows = records(lines(stream, on_bytes))
