@@ -1,3 +1,6 @@
+"""Forms of the student pages: the student list's filters and the search by name (sent by POST,
+so names never reach a URL)."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 

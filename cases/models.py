@@ -29,18 +29,6 @@ class CaseState(models.TextChoices):
 
 
 ENDED_STATES = frozenset({CaseState.CLOSED, CaseState.REJECTED, CaseState.REDIRECTED})
-# The normal order of the flow; a jump forward past a state needs a recorded reason.
-FLOW_ORDER = [
-    CaseState.SCHOOL_INVESTIGATION,
-    CaseState.REFERRED,
-    CaseState.QUEUED,
-    CaseState.ACCEPTED,
-    CaseState.CONSENT,
-    CaseState.PLAN,
-    CaseState.IMPLEMENTATION,
-    CaseState.MAINTENANCE,
-    CaseState.CLOSED,
-]
 
 
 class CaseOpening(models.TextChoices):

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -43,7 +43,9 @@ from .capabilities import (
     CAPABILITIES,
     CONDITIONED_ON_CASE,
     GRANTS,
+    RESTRICTED_LABELS,
     STORED_AS,
+    VISIBLE_ONLY_TO_LABELS,
     Capability,
     capabilities_of,
     profession_label,
@@ -66,11 +68,9 @@ from .models import (
     RoleMembership,
     School,
     SchoolUserObjectPermission,
+    Student,
     User,
 )
-
-if TYPE_CHECKING:
-    from sst.models import Student
 
 AnyUser = User | AnonymousUser
 
@@ -169,9 +169,8 @@ def _is_staff_user(user: AnyUser) -> bool:
 
 def students_visible_to(user: AnyUser) -> QuerySet[Student]:
     """Every student the user may see. Constant number of queries: one, with subqueries."""
-    student_model = apps.get_model("sst", "Student")
     if not _is_staff_user(user):
-        return student_model.objects.none()
+        return Student.objects.none()
     perm_school = SchoolUserObjectPermission.objects.filter(
         user_id=_uid(user),
         permission__codename=SCHOOL_STUDENTS,
@@ -199,7 +198,7 @@ def students_visible_to(user: AnyUser) -> QuerySet[Student]:
                     )
                 )
             )
-    return student_model.objects.filter(visible)
+    return Student.objects.filter(visible)
 
 
 def student_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Student:
@@ -210,15 +209,14 @@ def student_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Student:
             .select_related("school", "mentor_group")
             .get(public_id=public_id)
         )
-    except (apps.get_model("sst", "Student").DoesNotExist, ValueError, ValidationError):
+    except (Student.DoesNotExist, ValueError, ValidationError):
         raise _refuse(user, audit.AuditObjectType.STUDENT, public_id) from None
 
 
 def student_by_personnummer_for_audit(normalised: str) -> Student | None:
     """For the audit page only: find a student's opaque id without showing their data."""
-    student_model = apps.get_model("sst", "Student")
     return (
-        student_model.objects.filter(personnummer_hash=crypto.lookup_hash(normalised))
+        Student.objects.filter(personnummer_hash=crypto.lookup_hash(normalised))
         .only("public_id")
         .first()
     )
@@ -516,9 +514,8 @@ def holders_of_students(
     once, with the role that gives it. Set-based: two queries however many students (the
     recipients of the staircase's alerts)."""
     wanted = frozenset(capabilities)
-    student_model = apps.get_model("sst", "Student")
     students = list(
-        student_model.objects.filter(pk__in=list(student_ids)).values_list(
+        Student.objects.filter(pk__in=list(student_ids)).values_list(
             "pk",
             "mentor_group_id",
             "school_id",
@@ -592,8 +589,6 @@ def professions_at(user: AnyUser, place: Place) -> frozenset[str]:
 
 def restricted_label(profession: str) -> str:
     """What a reader without the profession sees instead of a restricted entry."""
-    from .capabilities import RESTRICTED_LABELS
-
     if profession in RESTRICTED_LABELS:
         return str(RESTRICTED_LABELS[profession])
     return gettext("Restricted entry – visible to: %(profession)s") % {
@@ -603,8 +598,6 @@ def restricted_label(profession: str) -> str:
 
 def visible_only_to_label(profession: str) -> str:
     """The badge a permitted reader sees on a restricted entry."""
-    from .capabilities import VISIBLE_ONLY_TO_LABELS
-
     if profession in VISIBLE_ONLY_TO_LABELS:
         return str(VISIBLE_ONLY_TO_LABELS[profession])
     return gettext("Visible only to: %(profession)s") % {"profession": profession_label(profession)}
@@ -740,10 +733,9 @@ def access_school(user: AnyUser, unit_code: str, *, need: Capability | None = No
 
 def checklist_students_of(user: AnyUser) -> QuerySet[Student]:
     """Students whose mentor checklist the user may write: their own mentor groups' students."""
-    student_model = apps.get_model("sst", "Student")
     if not _is_staff_user(user):
-        return student_model.objects.none()
-    return student_model.objects.filter(
+        return Student.objects.none()
+    return Student.objects.filter(
         mentor_group_id__in=_granted(user, PlaceKind.MENTOR_GROUP, GROUP_STUDENTS)
     )
 

@@ -25,6 +25,7 @@ from sst import access, audit
 from sst.access import Capability
 
 from ..models import (
+    ENDED_STATES,
     Agreement,
     CauseFactor,
     CauseGroup,
@@ -202,7 +203,7 @@ def school_social_work(
     """The student's mappings, offered times, pedagogical mappings and health talks across
     the cases the user may read. Six queries however many records there are."""
     cases = access.cases_visible_to(user).filter(student=student)
-    has_open_case = cases.exclude(state__in=["closed", "rejected", "redirected"]).exists()
+    has_open_case = cases.exclude(state__in=ENDED_STATES).exists()
     reads_unshared = Capability.READ_UNSHARED_MAPPINGS in capabilities
     mapping_rows = (
         SchoolSocialMapping.objects.filter(case__in=cases)
