@@ -180,12 +180,15 @@ TRANSITIONS: tuple[Transition, ...] = (
         asks=Asks.REASON,
         style="btn-outline-secondary",
     ),
-    # After the decision: consent, plan, implementation, maintenance — each on its records.
+    # After the decision the team's side moves the case, each step on its records: the
+    # coordinator asks for consent; the social worker assigned to the case (a capability
+    # that holds only where a later app's conditions — assignment, a valid consent — hold)
+    # starts the plan, the implementation and the maintenance. No school role holds either.
     Transition(
         "request_consent",
         frozenset({CaseState.ACCEPTED}),
         CaseState.CONSENT,
-        Capability.WORK_CASES,
+        Capability.COORDINATE,
         _("Ask for consent"),
         "samtycke",
         guards=(CONSENT_REQUESTED,),
@@ -194,7 +197,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "start_plan",
         frozenset({CaseState.CONSENT}),
         CaseState.PLAN,
-        Capability.WORK_CASES,
+        Capability.SOCIAL_WORK,
         _("Start the action plan"),
         "handlingsplan",
         guards=(CONSENT_VALID,),
@@ -203,7 +206,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "start_implementation",
         frozenset({CaseState.PLAN, CaseState.MAINTENANCE}),
         CaseState.IMPLEMENTATION,
-        Capability.WORK_CASES,
+        Capability.SOCIAL_WORK,
         _("Start implementation"),
         "genomforande",
         guards=(CONSENT_VALID, PLAN_SIGNED),
@@ -212,7 +215,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "enter_maintenance",
         frozenset({CaseState.IMPLEMENTATION}),
         CaseState.MAINTENANCE,
-        Capability.WORK_CASES,
+        Capability.SOCIAL_WORK,
         _("Move to maintenance"),
         "vidmakthallande",
         guards=(CONSENT_VALID, MAINTENANCE_PLAN),

@@ -58,6 +58,7 @@ from .capabilities import (
     restriction_for as restriction_for,
 )
 from .models import (
+    AuditEvent,
     District,
     DistrictUserObjectPermission,
     MentorGroup,
@@ -377,17 +378,36 @@ def holds(user: AnyUser, capability: Capability, place: Place) -> bool:
     return bool(_roles_giving(capability, _held_at(user, place)))
 
 
+class Refused(Http404):
+    """A refusal: the user sees a 404, and the audit trail keeps a row of it.
+
+    A service refuses inside its own transaction, which the exception then rolls back —
+    taking the refusal's audit row with it. So the exception carries the row: once the view
+    has raised it (every transaction of the request closed), ``AccessPolicyMiddleware``
+    writes the row again if it is gone (``record_if_rolled_back``). Exactly one row stays.
+    """
+
+    def __init__(self, event: dict[str, Any], event_id: uuid.UUID) -> None:
+        super().__init__()
+        self.event = event
+        self.event_id = event_id
+
+    def record_if_rolled_back(self) -> None:
+        if not AuditEvent.objects.filter(public_id=self.event_id).exists():
+            audit.record(**self.event)
+
+
 def _refuse(
     user: AnyUser, object_type: audit.AuditObjectType, object_id: Any, **detail: Any
-) -> Http404:
-    audit.record(
-        user=user,
-        action=audit.AuditAction.ACCESS_DENIED,
-        object_type=object_type,
-        object_id=str(object_id)[:64],
-        detail=detail,
-    )
-    return Http404()
+) -> Refused:
+    event: dict[str, Any] = {
+        "user": user,
+        "action": audit.AuditAction.ACCESS_DENIED,
+        "object_type": object_type,
+        "object_id": str(object_id)[:64],
+        "detail": detail,
+    }
+    return Refused(event, audit.record(**event).public_id)
 
 
 # The audit's name for each kind of organisational place.
@@ -735,8 +755,9 @@ def checklist_students_of(user: AnyUser) -> QuerySet[Student]:
     """Students whose mentor checklist the user may write: their own mentor groups' students."""
     if not _is_staff_user(user):
         return Student.objects.none()
+    writes = STORED_AS[Capability.WRITE_CHECKLIST][PlaceKind.MENTOR_GROUP]
     return Student.objects.filter(
-        mentor_group_id__in=_granted(user, PlaceKind.MENTOR_GROUP, GROUP_STUDENTS)
+        mentor_group_id__in=_granted(user, PlaceKind.MENTOR_GROUP, writes)
     )
 
 
@@ -870,6 +891,10 @@ class RoleFacts:
     @property
     def can_administer(self) -> bool:
         return Capability.ADMINISTER in self.capabilities
+
+    @property
+    def reads_audit_log(self) -> bool:
+        return Capability.READ_AUDIT_LOG in self.capabilities
 
     @property
     def can_import(self) -> bool:

@@ -151,6 +151,8 @@ CAPABILITIES: Mapping[Capability, Mapping[PlaceKind, frozenset[Role]]] = Mapping
 STORED_AS: Mapping[Capability, Mapping[PlaceKind, str]] = MappingProxyType(
     {
         Capability.VIEW_GROUP_STUDENTS: {PlaceKind.MENTOR_GROUP: "view_group_students"},
+        # The mentor's checklist is written for the group's students: the same rows.
+        Capability.WRITE_CHECKLIST: {PlaceKind.MENTOR_GROUP: "view_group_students"},
         Capability.VIEW_SCHOOL_STUDENTS: {PlaceKind.SCHOOL: "view_school_students"},
         Capability.SOCIAL_WORK: {PlaceKind.DISTRICT: "work_district_cases"},
         Capability.DECIDE_REFERRALS: {

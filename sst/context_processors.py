@@ -13,6 +13,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         return {
             "held_roles": [],
             "can_administer": False,
+            "reads_audit_log": False,
             "can_import": False,
             "works_cases": False,
         }
@@ -20,6 +21,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     return {
         "held_roles": facts.held_roles,
         "can_administer": facts.can_administer,
+        "reads_audit_log": facts.reads_audit_log,
         "can_import": facts.can_import,
         "works_cases": facts.works_cases,
     }

@@ -51,7 +51,8 @@ class RequestIdMiddleware:
 
 
 class AccessPolicyMiddleware:
-    """Keep granted permissions current and require the second factor where configured.
+    """Keep granted permissions current, require the second factor where configured, and
+    keep the audit row of a refusal that a rolled-back transaction took with it.
 
     Memberships start and end by date, so the first request of each day re-grants the user's
     permissions (the nightly task does it for everyone); changes made by an administrator
@@ -63,6 +64,12 @@ class AccessPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        """A refusal raised inside a service's transaction lost its audit row to the
+        rollback: write it again now that the view is done (``access.Refused``)."""
+        if isinstance(exception, access.Refused):
+            exception.record_if_rolled_back()
 
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any

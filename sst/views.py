@@ -122,12 +122,12 @@ def desk(request: HttpRequest) -> HttpResponse:
     return render(request, "sst/desk.html", {"panels": desk_panels.render_panels(request)})
 
 
-@access.admin_view
+@access.capability_view(access.Capability.READ_AUDIT_LOG)
 @require_http_methods(["GET", "POST"])
 def audit_log(request: HttpRequest) -> HttpResponse:
     """The audit trail, filtered by user, student, action, object type and date.
 
-    Municipality administrators only."""
+    For the holders of ``read_audit_log`` (municipality administrators)."""
     lookup = PersonnummerLookupForm(request.POST or None)
     if request.method == "POST" and lookup.is_valid():
         student = access.student_by_personnummer_for_audit(lookup.cleaned_data["personnummer"])

@@ -16,6 +16,7 @@ from django.utils.translation import gettext, override
 
 from cases import case_views, transitions, workflow
 from cases.models import Case, CaseEvent, CaseOpening, CaseState, ClosureReason, EventKind, Note
+from sst.access import Capability
 from sst.models import AuditEvent, Role
 
 from ..conftest import verified_login
@@ -251,12 +252,21 @@ def test_case_page_shows_the_case_and_its_actions(client, world):
 _STEP = "cases:case_transition"
 
 
-def test_case_page_says_what_the_next_step_waits_for(client, world):
+def test_case_page_offers_the_school_none_of_the_teams_steps(client, world):
+    """An accepted case: asking for consent is the team's step, not the school's — neither
+    its button nor what it waits for is the school's to see as its own next step."""
     case = make_case(world.student_a1, CaseState.ACCEPTED)
     verified_login(client, world.counsellor_a)
     text = _text(client.get(reverse("cases:case_detail", args=[case.public_id])))
-    assert sv("No request for the guardians' consent is recorded.") in text
     assert sv("Ask for consent") not in text
+    assert sv("No request for the guardians' consent is recorded.") not in text
+
+
+def test_what_the_next_step_waits_for_is_said_to_whoever_takes_it(world):
+    case = make_case(world.student_a1, CaseState.ACCEPTED)
+    waiting = transitions.waiting_for(case, {Capability.COORDINATE})
+    assert [guard.name for guard in waiting] == ["consent_requested"]
+    assert transitions.waiting_for(case, {Capability.WORK_CASES}) == []
 
 
 def test_ended_case_offers_no_state_change(client, world):

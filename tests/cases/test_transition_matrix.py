@@ -97,6 +97,10 @@ def test_every_transition_for_every_role_from_every_state(client, world, monkeyp
     capabilities = access.case_capabilities(user, case)
     assert (Capability.WORK_CASES in capabilities) == (key in WORKS_CASES)
     assert Capability.DECIDE_REFERRALS not in capabilities or key in MAY_DECIDE
+    # The team's steps after the decision (consent, plan, implementation, maintenance) are
+    # out of every school role's reach, whatever records exist.
+    team_side = {Capability.COORDINATE, Capability.SOCIAL_WORK}
+    assert not (team_side & capabilities) or key not in WORKS_CASES | {"mentor"}
     verified_login(client, user)
     page_url = reverse("cases:case_detail", args=[case.public_id])
 

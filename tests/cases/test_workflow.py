@@ -31,6 +31,8 @@ from ..conftest import verified_login
 S = CaseState
 WORK = Capability.WORK_CASES
 DECIDE = Capability.DECIDE_REFERRALS
+COORDINATE = Capability.COORDINATE
+SOCIAL = Capability.SOCIAL_WORK
 OPEN = frozenset(state for state in S if state not in {S.CLOSED, S.REJECTED, S.REDIRECTED})
 
 # The flow as DOMAIN.md §4 and the issue describe it, written out here, not read from the
@@ -42,19 +44,19 @@ FLOW = {
     "accept": ({S.REFERRED, S.QUEUED}, S.ACCEPTED, DECIDE, {"forum_accepted"}, "nothing"),
     "reject": ({S.REFERRED, S.QUEUED}, S.REJECTED, DECIDE, {"forum_rejected"}, "reason"),
     "redirect": ({S.REFERRED, S.QUEUED}, S.REDIRECTED, DECIDE, {"forum_redirected"}, "reason"),
-    "request_consent": ({S.ACCEPTED}, S.CONSENT, WORK, {"consent_requested"}, "nothing"),
-    "start_plan": ({S.CONSENT}, S.PLAN, WORK, {"consent_valid"}, "nothing"),
+    "request_consent": ({S.ACCEPTED}, S.CONSENT, COORDINATE, {"consent_requested"}, "nothing"),
+    "start_plan": ({S.CONSENT}, S.PLAN, SOCIAL, {"consent_valid"}, "nothing"),
     "start_implementation": (
         {S.PLAN, S.MAINTENANCE},
         S.IMPLEMENTATION,
-        WORK,
+        SOCIAL,
         {"consent_valid", "plan_signed"},
         "nothing",
     ),
     "enter_maintenance": (
         {S.IMPLEMENTATION},
         S.MAINTENANCE,
-        WORK,
+        SOCIAL,
         {"consent_valid", "maintenance_plan"},
         "nothing",
     ),
@@ -171,14 +173,37 @@ def test_no_school_role_decides_the_referral(world, all_guards_hold, name, perso
     assert not CaseEvent.objects.filter(case=case).exists()
 
 
-@pytest.mark.parametrize("name", ["request_consent", "start_plan", "start_implementation"])
-def test_consent_and_plan_steps_wait_for_their_records(world, name):
-    """Not registered yet (the referral and action-plan issues): refused, saying what is
-    missing, and nothing changes."""
+TEAM_STEPS = ["request_consent", "start_plan", "start_implementation", "enter_maintenance"]
+
+
+@pytest.mark.parametrize("name", TEAM_STEPS)
+def test_consent_and_plan_steps_are_never_the_schools(world, all_guards_hold, name):
+    """Whatever records exist, no school role asks for consent or moves the plan along."""
     state = next(iter(FLOW[name][0]))
     case = make_case(world.student_a1, state)
+    for person in (world.principal_a, world.counsellor_a, world.nurse_a, world.mentor_a1):
+        with pytest.raises(workflow.CapabilityMissing):
+            call(name, case, person)
+    case.refresh_from_db()
+    assert case.state == state and case.version == 1
+
+
+@pytest.mark.parametrize("name", TEAM_STEPS)
+def test_consent_and_plan_steps_wait_for_their_records(world, monkeypatch, name):
+    """The team member who holds the step (the referral and action-plan issues give it) is
+    refused until the records exist — not registered yet — told what is missing, and
+    nothing changes."""
+    state = next(iter(FLOW[name][0]))
+    case = make_case(world.student_a1, state)
+    member, needed = world.social_worker_n, FLOW[name][2]
+    real = workflow.access.case_capabilities
+    monkeypatch.setattr(
+        workflow.access,
+        "case_capabilities",
+        lambda user, case: real(user, case) | {needed} if user == member else real(user, case),
+    )
     with pytest.raises(workflow.TransitionRefused) as refused:
-        call(name, case, world.principal_a)
+        call(name, case, member)
     missing = [str(transitions.GUARDS[g].missing) for g in sorted(FLOW[name][3])]
     assert sorted(refused.value.messages) == sorted(missing)
     case.refresh_from_db()

@@ -89,3 +89,18 @@ def test_student_guardian_custody_and_case_rows_move_to_sst():
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM sst_student")
         assert cursor.fetchone()[0] == 1
+
+    # And back: the move is reversible without losing a row either.
+    back = _migrate(BEFORE_MOVE)
+    returned = back.get_model("cases", "Student").objects.get(pk=student.pk)
+    assert (returned.public_id, returned.school_id) == (student.public_id, school.pk)
+    assert back.get_model("cases", "Custody").objects.get().guardian_id == guardian.pk
+    assert back.get_model("cases", "Case").objects.get(pk=case.pk).student_id == student.pk
+    returned_type = back.get_model("contenttypes", "ContentType").objects.get(pk=student_type.pk)
+    assert (returned_type.app_label, returned_type.model) == ("cases", "student")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM cases_student")
+        assert cursor.fetchone()[0] == 1
+
+    # Leave the database as every other test expects it.
+    _migrate()
