@@ -18,7 +18,7 @@ from django.core.files.uploadhandler import (
     TemporaryFileUploadHandler,
 )
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -48,13 +48,7 @@ import_admin_view = access.capability_view(Capability.IMPORT_FOR_SCHOOL)
 def _run_for_user(request: HttpRequest, public_id: Any) -> ImportRun:
     run = import_runs_visible_to(request.user).filter(public_id=public_id).first()
     if run is None:
-        audit.record(
-            user=request.user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type=audit.AuditObjectType.IMPORT_RUN,
-            object_id=str(public_id),
-        )
-        raise Http404
+        raise access.refuse(request.user, audit.AuditObjectType.IMPORT_RUN, public_id)
     return run
 
 

@@ -22,7 +22,6 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models.functions import Cast, ExtractIsoWeekDay, NullIf
-from django.http import Http404
 
 from sst import access, audit
 from sst.models import School, Student
@@ -186,13 +185,7 @@ def alert_recipient_for_user(user: access.AnyUser, alert_id: uuid.UUID | str) ->
     """The user's own recipient row of an alert about a student they can see; else 404."""
     recipient = _visible_alerts_of(user).filter(alert__public_id=alert_id).first()
     if recipient is None:
-        audit.record(
-            user=user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type=audit.AuditObjectType.ABSENCE_ALERT,
-            object_id=str(alert_id),
-        )
-        raise Http404
+        raise access.refuse(user, audit.AuditObjectType.ABSENCE_ALERT, alert_id)
     return recipient
 
 
@@ -201,11 +194,6 @@ def student_alerts(student: Student) -> list[Alert]:
 
 
 # ---------------------------------------------------------------- schools
-
-
-def school_for_user(user: access.AnyUser, unit_code: str) -> School:
-    """A school whose students the user may see, by its skolenhetskod; otherwise 404."""
-    return access.school_for_user(user, unit_code)
 
 
 def school_students(user: access.AnyUser, school: School) -> QuerySet[Student]:

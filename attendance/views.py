@@ -181,7 +181,7 @@ def student_absence(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_GET
 def school_overview(request: HttpRequest, unit_code: str) -> HttpResponse:
     """Students per step in a month, filtered and sorted, and steps per month of the term."""
-    school = selectors.school_for_user(request.user, unit_code)
+    school = access.access_school(request.user, unit_code)
     today = timezone.localdate()
     policy = selectors.policy_of(school)
     groups = list(access.groups_visible_to(request.user).filter(school=school).order_by("name"))
@@ -261,7 +261,7 @@ def _month_end(month: datetime.date) -> datetime.date:
 @require_GET
 def school_export(request: HttpRequest, unit_code: str) -> HttpResponse:
     """The month's absence of the school's students the user may see, as CSV (see export)."""
-    school = selectors.school_for_user(request.user, unit_code)
+    school = access.access_school(request.user, unit_code)
     try:
         month = month_start(request.GET.get("month") or timezone.localdate())
     except ValueError:

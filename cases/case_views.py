@@ -11,7 +11,7 @@ audited; the services audit what they change.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sst import access, audit, desk
+from sst.access import Capability
 from sst.models import Student, User
 
 from . import chronology as selectors
@@ -57,24 +58,9 @@ def _case_url(case: Case) -> str:
     return reverse("cases:case_detail", args=[case.public_id])
 
 
-def _refuse_capability(request: HttpRequest, case: Case, capability: str) -> NoReturn:
-    """Someone who may read the case but not make this change: 404, audited."""
-    audit.record(
-        user=request.user,
-        action=audit.AuditAction.ACCESS_DENIED,
-        object_type=audit.AuditObjectType.CASE,
-        object_id=str(case.public_id),
-        student_id=case.student.public_id,
-        detail={"needs": str(capability)},
-    )
-    raise Http404
-
-
-def _case_with(request: HttpRequest, public_id: str, capability: str) -> Case:
+def _case_with(request: HttpRequest, public_id: str, capability: Capability) -> Case:
     """The case, if the user may read it and holds ``capability`` on it (404 otherwise)."""
-    case, granted = access.access_case(request.user, public_id)
-    if capability not in granted:
-        _refuse_capability(request, case, capability)
+    case: Case = access.access_case(request.user, public_id, need=capability)[0]
     return case
 
 
@@ -106,7 +92,10 @@ def _run(request: HttpRequest, case: Case, change: Callable[[], Case]) -> None:
     except workflow.ConcurrentChange:
         _refuse_stale(request)
     except workflow.CapabilityMissing as error:
-        _refuse_capability(request, case, str(error))
+        # The user's rights changed between the page and the service: the policy's 404.
+        raise access.refuse(
+            request.user, audit.AuditObjectType.CASE, case.public_id, needs=str(error)
+        ) from None
     except ValidationError as error:  # TransitionRefused, or a missing reason
         for message in error.messages:
             messages.error(request, message)
@@ -171,7 +160,7 @@ def case_skip(request: HttpRequest, public_id: str) -> HttpResponse:
 @access.staff_view
 @require_POST
 def case_note_add(request: HttpRequest, public_id: str) -> HttpResponse:
-    case = _case_with(request, public_id, access.Capability.WORK_CASES)
+    case = _case_with(request, public_id, Capability.WORK_CASES)
     form = NoteForm(request.POST)
     if not form.is_valid():
         _refuse_invalid(request, form)
@@ -195,9 +184,7 @@ def case_note_add(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def case_open(request: HttpRequest, public_id: str) -> HttpResponse:
     """Open a case by hand from the student page (the principal or the student health team)."""
-    student, granted = access.access_student(
-        request.user, public_id, need=access.Capability.WORK_CASES
-    )
+    student, granted = access.access_student(request.user, public_id, need=Capability.WORK_CASES)
     form = CaseOpenForm(request.POST, capabilities=granted)
     student_url = reverse("cases:student_detail", args=[student.public_id])
     if not form.is_valid():
@@ -218,11 +205,14 @@ def case_open(request: HttpRequest, public_id: str) -> HttpResponse:
     return HttpResponseRedirect(_case_url(case))
 
 
-def student_case_context(user: access.AnyUser, student: Student) -> dict[str, Any]:
+def student_case_context(
+    user: access.AnyUser, student: Student, granted: access.Granted | None = None
+) -> dict[str, Any]:
     """What the student page needs for its "Case" section (empty for mentors and others
-    who do not work with cases). Two queries."""
-    granted = access.capabilities_at(user, student)
-    if access.Capability.WORK_CASES not in granted:
+    who do not work with cases), from what the page's access check already decided."""
+    if granted is None:
+        granted = access.capabilities_at(user, student)
+    if Capability.WORK_CASES not in granted:
         return {}
     cases = selectors.student_cases(user, student)
     return {
@@ -256,7 +246,7 @@ def _audit_case_read(
         object_type=audit.AuditObjectType.CASE,
         object_id=str(case.public_id),
         student_id=case.student.public_id,
-        role=granted.roles_for(access.Capability.WORK_CASES),
+        role=granted.roles_for(Capability.WORK_CASES),
         detail=detail,
     )
 
@@ -267,7 +257,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     case, capabilities = access.access_case(request.user, public_id)
     context = _chronology_context(request, case)
     found = context["chronology"]
-    can_change = access.Capability.WORK_CASES in capabilities
+    can_change = Capability.WORK_CASES in capabilities
     try:
         next_case = case.next_case  # type: ignore[attr-defined]
     except Case.next_case.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
@@ -325,19 +315,11 @@ def case_print(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "cases/case/print.html", context)
 
 
-@access.staff_view
+@access.capability_view(Capability.WORK_CASES)
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
     """The cases at the user's schools, open first, filtered by state (and school)."""
     schools = list(selectors.case_schools_of(request.user))
-    if not schools:
-        audit.record(
-            user=request.user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type=audit.AuditObjectType.PAGE,
-            object_id="cases:case_list",
-        )
-        raise Http404
     filters = CaseListFilterForm(request.GET or None, schools=schools)
     state, school_id = "", None
     if filters.is_valid():

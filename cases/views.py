@@ -68,7 +68,7 @@ def student_list(request: HttpRequest) -> HttpResponse:
 @access.staff_view
 @require_GET
 def student_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    student = access.student_for_user(request.user, public_id)
+    student, granted = access.access_student(request.user, public_id)
     custodies = student.custodies.select_related("guardian").order_by(
         "-has_custody", "guardian__last_name"
     )
@@ -86,7 +86,7 @@ def student_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         {
             "student": student,
             "custodies": custodies,
-            "case_roles": access.holds(request.user, access.Capability.WORK_CASES, student),
-            **student_case_context(request.user, student),
+            "case_roles": access.Capability.WORK_CASES in granted,
+            **student_case_context(request.user, student, granted),
         },
     )

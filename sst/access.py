@@ -211,7 +211,7 @@ def student_for_user(user: AnyUser, public_id: uuid.UUID | str) -> Student:
             .get(public_id=public_id)
         )
     except (Student.DoesNotExist, ValueError, ValidationError):
-        raise _refuse(user, audit.AuditObjectType.STUDENT, public_id) from None
+        raise refuse(user, audit.AuditObjectType.STUDENT, public_id) from None
 
 
 def student_by_personnummer_for_audit(normalised: str) -> Student | None:
@@ -397,9 +397,11 @@ class Refused(Http404):
             audit.record(**self.event)
 
 
-def _refuse(
+def refuse(
     user: AnyUser, object_type: audit.AuditObjectType, object_id: Any, **detail: Any
 ) -> Refused:
+    """Audit a refusal and return the 404 to raise: every refusal, anywhere, goes through
+    here, so each one keeps its audit row even inside a rolled-back transaction."""
     event: dict[str, Any] = {
         "user": user,
         "action": audit.AuditAction.ACCESS_DENIED,
@@ -443,7 +445,7 @@ def require(user: AnyUser, capability: Capability, place: Place) -> str:
     roles = _roles_giving(capability, _held_at(user, place))
     if not roles:
         object_type, object_id = _describe(place)
-        raise _refuse(user, object_type, object_id, needs=str(capability))
+        raise refuse(user, object_type, object_id, needs=str(capability))
     return ",".join(sorted(roles))
 
 
@@ -703,10 +705,10 @@ def case_capabilities(user: AnyUser, case: Any) -> Granted:
 
 
 def access_case(
-    user: AnyUser, public_id: uuid.UUID | str, *, write: bool = False
+    user: AnyUser, public_id: uuid.UUID | str, *, need: Capability | None = None
 ) -> tuple[Any, Granted]:
-    """The case and the capabilities the user holds on it, if the user may read it (and,
-    with ``write``, work it); otherwise 404, the refusal audited. Two queries."""
+    """The case and the capabilities the user holds on it, if the user may read it (and
+    holds ``need`` on it); otherwise 404, the refusal audited. Two queries."""
     case_model = apps.get_model("cases", "Case")
     try:
         case = (
@@ -715,10 +717,10 @@ def access_case(
             .get(public_id=public_id)
         )
     except (case_model.DoesNotExist, ValueError, ValidationError):
-        raise _refuse(user, audit.AuditObjectType.CASE, public_id) from None
+        raise refuse(user, audit.AuditObjectType.CASE, public_id) from None
     capabilities = case_capabilities(user, case)
-    if write and Capability.WORK_CASES not in capabilities:
-        raise _refuse(user, audit.AuditObjectType.CASE, public_id, needs=str(Capability.WORK_CASES))
+    if need is not None and need not in capabilities:
+        raise refuse(user, audit.AuditObjectType.CASE, public_id, needs=str(need))
     return case, capabilities
 
 
@@ -730,7 +732,7 @@ def access_student(
     student = student_for_user(user, public_id)
     capabilities = capabilities_at(user, student)
     if need is not None and need not in capabilities:
-        raise _refuse(user, audit.AuditObjectType.STUDENT, student.public_id, needs=str(need))
+        raise refuse(user, audit.AuditObjectType.STUDENT, student.public_id, needs=str(need))
     return student, capabilities
 
 
@@ -742,7 +744,7 @@ def access_school(user: AnyUser, unit_code: str, *, need: Capability | None = No
         schools = schools.filter(pk__in=schools_where(user, need).values("pk"))
     school = schools.select_related("district").filter(unit_code=unit_code).first()
     if school is None:
-        raise _refuse(
+        raise refuse(
             user,
             audit.AuditObjectType.SCHOOL,
             unit_code,
@@ -811,12 +813,6 @@ def import_runs_visible_to(user: AnyUser) -> QuerySet[Any]:
 def is_mentor_of(user: AnyUser, group: MentorGroup) -> bool:
     """Whether the user already holds the mentor group's checklist work (is its mentor)."""
     return holds(user, Capability.WRITE_CHECKLIST, group)
-
-
-def school_for_user(user: AnyUser, unit_code: str) -> School:
-    """A school whose students the user may see, by its skolenhetskod; otherwise 404
-    (audited)."""
-    return access_school(user, unit_code)
 
 
 def schools_with_students_visible_to(user: AnyUser) -> QuerySet[School]:
@@ -984,7 +980,7 @@ def capability_view(capability: Capability) -> Callable[[ViewFunc], ViewFunc]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not holds_anywhere(request.user, capability):
                 match = request.resolver_match
-                raise _refuse(
+                raise refuse(
                     request.user,
                     audit.AuditObjectType.PAGE,
                     match.view_name if match else "",

@@ -35,13 +35,7 @@ class SSTAdminSite(admin.AdminSite):
         """Sign-in goes through the normal login (throttling, second factor); a signed-in
         person without the administrator role gets a 404, as anywhere else."""
         if request.user.is_authenticated:
-            audit.record(
-                user=request.user,
-                action=audit.AuditAction.ACCESS_DENIED,
-                object_type=audit.AuditObjectType.PAGE,
-                object_id="admin",
-            )
-            raise Http404
+            raise access.refuse(request.user, audit.AuditObjectType.PAGE, "admin")
         return redirect_to_login(request.GET.get("next", reverse("admin:index")))
 
 

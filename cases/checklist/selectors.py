@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from attendance import selectors as absence_selectors
 from attendance.models import Alert, DueKind, Lesson
@@ -23,16 +22,6 @@ from sst.models import School, Student, User
 
 from ..models import MentorChecklist
 from .texts import FOLLOW_UP_AFTER, PANEL_LIMIT, RECENT_COPIES_DAYS, SOON_DAYS
-
-
-def _denied(user: access.AnyUser, object_type: audit.AuditObjectType, object_id: object) -> Http404:
-    audit.record(
-        user=user,
-        action=audit.AuditAction.ACCESS_DENIED,
-        object_type=object_type,
-        object_id=str(object_id)[:64],
-    )
-    return Http404()
 
 
 def readable_checklists(user: access.AnyUser) -> QuerySet[MentorChecklist]:
@@ -65,7 +54,7 @@ def checklist_for_reader(user: access.AnyUser, public_id: uuid.UUID | str) -> Me
     """The checklist, if the user may read it; otherwise 404 (audited)."""
     checklist = _one(readable_checklists(user), public_id)
     if checklist is None:
-        raise _denied(user, audit.AuditObjectType.MENTOR_CHECKLIST, public_id)
+        raise access.refuse(user, audit.AuditObjectType.MENTOR_CHECKLIST, public_id)
     return checklist
 
 
@@ -73,7 +62,7 @@ def checklist_for_mentor(user: access.AnyUser, public_id: uuid.UUID | str) -> Me
     """The checklist, if it is about one of the user's mentees; otherwise 404 (audited)."""
     checklist = _one(writable_checklists(user), public_id)
     if checklist is None:
-        raise _denied(user, audit.AuditObjectType.MENTOR_CHECKLIST, public_id)
+        raise access.refuse(user, audit.AuditObjectType.MENTOR_CHECKLIST, public_id)
     return checklist
 
 
@@ -98,7 +87,7 @@ def student_for_checklist_writer(user: access.AnyUser, public_id: uuid.UUID | st
     except ValidationError:
         student = None
     if student is None:
-        raise _denied(user, audit.AuditObjectType.STUDENT, public_id)
+        raise access.refuse(user, audit.AuditObjectType.STUDENT, public_id)
     return student
 
 
@@ -122,7 +111,7 @@ def checklist_alert_for(user: access.AnyUser, student: Student, alert_id: uuid.U
     except ValidationError:
         alert = None
     if alert is None:
-        raise _denied(user, audit.AuditObjectType.ABSENCE_ALERT, alert_id)
+        raise access.refuse(user, audit.AuditObjectType.ABSENCE_ALERT, alert_id)
     return alert
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,10 +51,7 @@ def eht_school_for_user(user: access.AnyUser, unit_code: str) -> School:
 
 def eht_case_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> Case:
     """A case the user may read as principal or EHT member at the student's school (404)."""
-    case, granted = access.access_case(user, public_id)
-    if Capability.RECORD_EHT not in granted:
-        access.require(user, Capability.RECORD_EHT, case)
-    return case
+    return access.access_case(user, public_id, need=Capability.RECORD_EHT)[0]
 
 
 def eht_decision_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> EhtDecision:
@@ -67,13 +63,7 @@ def eht_decision_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> E
         .first()
     )
     if decision is None:
-        audit.record(
-            user=user,
-            action=audit.AuditAction.ACCESS_DENIED,
-            object_type=audit.AuditObjectType.EHT_DECISION,
-            object_id=str(public_id)[:64],
-        )
-        raise Http404
+        raise access.refuse(user, audit.AuditObjectType.EHT_DECISION, public_id)
     return decision
 
 

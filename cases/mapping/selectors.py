@@ -14,11 +14,9 @@ import datetime
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from sst import access, audit
@@ -38,16 +36,6 @@ from ..models import (
     TimeStatus,
 )
 from .texts import ANALYSIS_STATEMENTS
-
-
-def _denied(user: access.AnyUser, object_type: audit.AuditObjectType, object_id: Any) -> Http404:
-    audit.record(
-        user=user,
-        action=audit.AuditAction.ACCESS_DENIED,
-        object_type=object_type,
-        object_id=str(object_id),
-    )
-    return Http404()
 
 
 def readable_mappings(user: access.AnyUser) -> QuerySet[SchoolSocialMapping]:
@@ -71,7 +59,7 @@ def mapping_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> School
             .get(public_id=public_id)
         )
     except (SchoolSocialMapping.DoesNotExist, ValueError, ValidationError):
-        raise _denied(user, audit.AuditObjectType.SCHOOL_SOCIAL_MAPPING, public_id) from None
+        raise access.refuse(user, audit.AuditObjectType.SCHOOL_SOCIAL_MAPPING, public_id) from None
 
 
 def offered_time_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> OfferedTime:
@@ -83,7 +71,7 @@ def offered_time_for_user(user: access.AnyUser, public_id: uuid.UUID | str) -> O
             .get(public_id=public_id)
         )
     except (OfferedTime.DoesNotExist, ValueError, ValidationError):
-        raise _denied(user, audit.AuditObjectType.OFFERED_TIME, public_id) from None
+        raise access.refuse(user, audit.AuditObjectType.OFFERED_TIME, public_id) from None
 
 
 def student_for_school_social_work(

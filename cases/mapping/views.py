@@ -64,7 +64,9 @@ def _require(
     otherwise the policy's refusal (404, audited)."""
     if capability in granted:
         return granted.roles_for(capability)
-    return access.require(request.user, capability, student)
+    raise access.refuse(
+        request.user, audit.AuditObjectType.STUDENT, student.public_id, needs=str(capability)
+    )
 
 
 def _overview(student: Student) -> str:
