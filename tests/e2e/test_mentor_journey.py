@@ -126,3 +126,35 @@ def test_desk_is_keyboard_accessible(browser_page, live_server, e2e_world, shot)
     # Following it moves focus into the main content.
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "main"
+
+
+def test_tables_wider_than_a_phone_can_be_scrolled_from_the_keyboard(
+    browser_page, live_server, e2e_world, shot
+):
+    """At phone width a table that overflows its box must be reachable with Tab (WCAG
+    2.1.1): the box becomes a focusable, named region; at desktop width, where the tables
+    fit, no box is put in the tab order."""
+    page, world = browser_page, e2e_world
+    base = live_server.url
+    _sign_in(page, base, world.mentor_a1.username, PASSWORD)
+    desk = f"{base}/"  # the mentor's group table: wider than a phone
+
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(desk)
+    boxes = page.locator(".table-responsive")
+    overflowing = [
+        i
+        for i in range(boxes.count())
+        if boxes.nth(i).evaluate("box => box.scrollWidth > box.clientWidth")
+    ]
+    assert overflowing, "the desk's group table should overflow at 390 px"
+    for i in overflowing:
+        box = boxes.nth(i)
+        assert box.get_attribute("tabindex") == "0"
+        assert box.get_attribute("role") == "region"
+        assert box.get_attribute("aria-label")
+    shot(page, "phone")
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(desk)
+    assert page.locator(".table-responsive[tabindex='0']").count() == 0
