@@ -69,7 +69,11 @@ class PersonnummerLookupForm(forms.Form):
 
     personnummer = forms.CharField(
         label=_("Student's personal identity number"),
-        help_text=_("Finds the events about one student. The number is not stored or shown."),
+        help_text=_(
+            "Finds the events about one student. 12 or 10 digits, with at most a - or + before "
+            "the last four (YYYYMMDD-NNNN, YYMMDD-NNNN; + for someone 100 or older this year). "
+            "The number is not stored or shown."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 

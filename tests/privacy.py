@@ -35,8 +35,10 @@ def _luhn_ok(ten_digits: str) -> bool:
 
 def _date_ok(century: str | None, yymmdd: str) -> bool:
     month, day = int(yymmdd[2:4]), int(yymmdd[4:6])
-    if day > 60:  # a samordningsnummer: day of birth + 60
+    if day >= 60:  # a samordningsnummer: day of birth + 60
         day -= 60
+        if month == 0 or day == 0:  # 00: a part of the birth date Skatteverket did not know
+            return month <= 12 and day <= 31
     yy = int(yymmdd[:2])
     years = [int(century + yymmdd[:2])] if century else [1900 + yy, 2000 + yy]
     for year in years:
@@ -46,6 +48,10 @@ def _date_ok(century: str | None, yymmdd: str) -> bool:
             continue
         return True
     return False
+
+
+def _hundred(year: str) -> bool:
+    return datetime.date.today().year - int(year) >= 100
 
 
 def find_personnummer(text: str, *, valid_only: bool = True) -> list[str]:
@@ -60,8 +66,8 @@ def find_personnummer(text: str, *, valid_only: bool = True) -> list[str]:
     found = []
     for match in _CANDIDATE.finditer(text):
         if valid_only and not (
-            # The 12-digit form has no plus sign (that marks a 100-year-old's 10-digit form).
-            not (match["century"] and match["sep"] == "+")
+            # A 12-digit form has a plus sign only for someone 100 or older this year.
+            not (match["century"] and match["sep"] == "+" and not _hundred(match[0][:4]))
             and _date_ok(match["century"], match["yymmdd"])
             and _luhn_ok(match["yymmdd"] + match["rest"])
         ):

@@ -17,6 +17,9 @@ def _valid(yymmdd: str, serial: str = "123") -> str:
 
 TEN = _valid("800101")  # 800101-123?, a fictitious number with a right check digit
 SAMORDNING = _valid("800161")  # day 1 + 60
+UNKNOWN_BIRTH_DATE = _valid("150072")  # month not known (00), day 12 + 60
+ONLY_THE_YEAR = _valid("140060")  # month and day not known
+CENTENARIAN = _valid("090101")
 
 
 @pytest.mark.parametrize(
@@ -27,6 +30,9 @@ SAMORDNING = _valid("800161")  # day 1 + 60
         f"personnummer=19{TEN}",
         f"{TEN[:6]}+{TEN[6:]}",
         f"samordningsnummer {SAMORDNING}",
+        f"nyanländ 19{UNKNOWN_BIRTH_DATE}",
+        f"nyanländ {ONLY_THE_YEAR[:6]}-{ONLY_THE_YEAR[6:]}",
+        f"19{CENTENARIAN[:6]}+{CENTENARIAN[6:]}",  # 12 digits with '+': born 1909
     ],
 )
 def test_a_real_format_number_in_text_is_found(text):
@@ -44,7 +50,7 @@ def test_a_real_format_number_in_text_is_found(text):
         f"1{TEN}9",  # part of a longer digit run
         "12 345 678 lessons, 2026-11-29 10:24:20",
         "1234567890",  # ten random digits: no date, wrong check digit
-        f"19{TEN[:6]}+{TEN[6:]}",  # the 12-digit form has no plus sign
+        f"19{TEN[:6]}+{TEN[6:]}",  # '+' in 12 digits only for someone 100 or older
     ],
 )
 def test_look_alikes_are_not_found(text):
