@@ -110,6 +110,7 @@ def _parse_time(text: str) -> datetime.time:
     return datetime.time(int(hours), int(minutes))
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -143,8 +144,13 @@ class _LessonChecks:
         return str(school_id)
 
     def date(self, raw: str) -> str | _Problem:
+        # Exactly what the message says: fromisoformat alone also takes 20261129 and ISO week
+        # dates (2026-W48-7), which no attendance export writes and no one reading it expects.
+        text = raw.strip()
         try:
-            day = datetime.date.fromisoformat(raw.strip())
+            if not _DATE.fullmatch(text):
+                raise ValueError(text)
+            day = datetime.date.fromisoformat(text)
         except ValueError:
             return _Problem(_("the date must be YYYY-MM-DD"))
         self.months.add(day.replace(day=1))
