@@ -48,8 +48,8 @@ _PATTERN = re.compile(
     r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$",
     re.ASCII,  # only 0-9: other scripts' digits would register one child twice
 )
-# The letters Skatteverket's neighbours use in interim numbers (reservnummer) in the first
-# serial digit's place.
+# Interim numbers carry one of these letters in the first serial digit's place (the letters
+# the personnummer project's libraries recognise; ``E`` in its test data is not one of them).
 _INTERIM = re.compile(r"^(?:\d{2})?\d{6}[-+]?[TRSUWXJKLMN]\d{3}$", re.ASCII | re.IGNORECASE)
 COORDINATION_DAY_OFFSET = 60
 HUNDRED_YEARS = 100
