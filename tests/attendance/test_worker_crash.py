@@ -90,6 +90,7 @@ class Worker:
             "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
             "IMPORT_UPLOAD_DIR": str(upload_dir),
             "IMPORT_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+            "IMPORT_HEARTBEAT_SECONDS": "0.5",
             "PYTHONPATH": str(REPO),
         }
         self.log, self.upload_dir = log, upload_dir
@@ -334,8 +335,15 @@ def test_the_same_run_delivered_twice_imports_once_and_stays_succeeded(world, wo
     run, path, data = stored_as_pipe(world)
     tasks.run_import.delay(run.pk)
     fd = open_pipe_for_writing(path)
+    # The worker's heartbeat goes on while the import waits for the file.
+    claimed_at = ImportRun.objects.values_list("heartbeat_at", flat=True).get(pk=run.pk)
+    wait_until(
+        lambda: ImportRun.objects.filter(pk=run.pk, heartbeat_at__gt=claimed_at).exists(),
+        "a heartbeat",
+        10,
+    )
     # A second delivery while the worker imports: it leaves the run alone.
-    columns = ("status", "attempts", "claim_token", "heartbeat_at", "errors")
+    columns = ("status", "attempts", "claim_token", "claim_task_id", "errors")
     before = ImportRun.objects.values(*columns).get(pk=run.pk)
     assert jobs.run_stored_import(run.pk, task_id="second") == ImportStatus.RUNNING
     assert ImportRun.objects.values(*columns).get(pk=run.pk) == before
