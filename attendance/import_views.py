@@ -8,6 +8,7 @@ configured); the result page polls a small partial with htmx until the import is
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ from django.core.files.uploadhandler import (
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
@@ -29,12 +31,13 @@ from sst.access import Capability, import_runs_visible_to, import_scopes_of
 from sst.models import User
 
 from .import_forms import ImportUploadForm, max_upload_bytes, too_large_message
-from .imports import jobs
+from .imports import jobs, runs
 from .imports.runs import import_run_progress_pct
 from .models import ImportRun, ImportStatus
 
 PAGE_SIZE = 50
 POLL_SECONDS = 2
+POLL_DEADLINE = datetime.timedelta(minutes=30)
 # Room for the form's other fields and the multipart boundaries around the file.
 _ENVELOPE_BYTES = 64 * 1024
 # htmx stops polling when the answer has this status.
@@ -189,10 +192,25 @@ def _store_and_enqueue(request: HttpRequest, *, kind: str, school: Any, upload: 
 
 def _status_context(run: ImportRun) -> dict[str, Any]:
     finished = run.status in {ImportStatus.SUCCEEDED, ImportStatus.FAILED}
+    now = timezone.now()
+    stale = runs.stale_before(now)
+    # A run whose worker died shows it, and the attempt the retry will be.
+    lost = run.status == ImportStatus.RUNNING and (
+        run.heartbeat_at is None or run.heartbeat_at < stale
+    )
+    attempt = min(run.attempts + 1, runs.max_attempts()) if lost else run.attempts
+    # Polling ends when nothing has happened for this long (the watchdog has ended such a
+    # run long before): the page says so and offers to update by hand.
+    last_sign = max(filter(None, [run.created_at, run.heartbeat_at, run.requeued_at]))
+    gave_up = not finished and now - last_sign > POLL_DEADLINE
     return {
         "run": run,
         "finished": finished,
         "succeeded": run.status == ImportStatus.SUCCEEDED,
+        "interrupted": not finished and (lost or run.attempts > 1),
+        "attempt": attempt,
+        "max_attempts": runs.max_attempts(),
+        "polling": not finished and not gave_up,
         "pct": import_run_progress_pct(run),
         "poll_seconds": POLL_SECONDS,
     }
@@ -228,6 +246,6 @@ def status(request: HttpRequest, public_id: Any) -> HttpResponse:
     if context["finished"]:
         _audit_result(request, run)  # the outcome is shown now: once per finished poll
     response = render(request, "attendance/imports/_status.html", context)
-    if context["finished"] and request.headers.get("HX-Request"):
+    if not context["polling"] and request.headers.get("HX-Request"):
         response.status_code = HTMX_STOP_POLLING
     return response

@@ -320,6 +320,16 @@ class ImportRun(models.Model):
     stored_path = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Which delivery of the task works on the run (imports.runs.import_run_claim): one claim
+    # at a time, taken by one conditional UPDATE; the final write checks the token.
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Deliveries of the import task that started on this run.")
+    )
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claim_task_id = models.CharField(max_length=64, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    requeued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    bytes_read = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("import")
@@ -328,3 +338,24 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name} ({self.get_status_display()})"
+
+
+class PendingMonthRefresh(models.Model):
+    """A month whose lessons changed and whose rollup and staircase evaluation are due.
+
+    Written in the same transaction as the lessons (an import); removed in the transaction
+    that recomputes the month, only if no import marked it again meanwhile (``generation``).
+    The scheduled ``refresh_pending_months`` works the list until it is empty, so a month is
+    recomputed even when the task queued for it was lost.
+    """
+
+    month = models.DateField(unique=True, help_text=_("The first day of the month."))
+    generation = models.PositiveIntegerField(default=1)
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("month awaiting recomputation")
+        verbose_name_plural = _("months awaiting recomputation")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"

@@ -8,14 +8,15 @@ sums over lessons.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from .locks import hold_student_register, lock_absence_writes
-from .models import AbsencePercentages, AbsenceType, Lesson, next_month
+from .models import AbsencePercentages, AbsenceType, Lesson, PendingMonthRefresh, next_month
 
 # The sums every absence figure is made of, as SQL over attendance_lesson.
 _SUMS_SQL = """
@@ -85,6 +86,49 @@ def rollup_month(month: datetime.date) -> int:
         cursor.execute(_ROLLUP_SQL, [start, timezone.now()])
         cursor.execute("DROP TABLE attendance_rollup_month")
         return students
+
+
+def months_mark_pending(months: Iterable[datetime.date]) -> None:
+    """Record, in the caller's transaction, that these months need a rollup and evaluation.
+
+    Marking a month already on the list raises its generation, so a recomputation that
+    started before this transaction committed does not take it off the list.
+    """
+    now = timezone.now()
+    for month in sorted({month_start(month) for month in months}):
+        marked = PendingMonthRefresh.objects.filter(month=month).update(
+            generation=F("generation") + 1, marked_at=now
+        )
+        if not marked:
+            # Two imports may add the same month at once; the second one waits for the first
+            # one's row and then counts as a mark of its own.
+            _, created = PendingMonthRefresh.objects.get_or_create(
+                month=month, defaults={"marked_at": now}
+            )
+            if not created:
+                PendingMonthRefresh.objects.filter(month=month).update(
+                    generation=F("generation") + 1, marked_at=now
+                )
+
+
+def pending_generation(month: datetime.date) -> int | None:
+    """The month's mark as the recomputation starts (None: not on the list)."""
+    return (
+        PendingMonthRefresh.objects.filter(month=month_start(month))
+        .values_list("generation", flat=True)
+        .first()
+    )
+
+
+def months_pending() -> list[datetime.date]:
+    """The months on the list, oldest first (the staircase rules look back a month)."""
+    return list(PendingMonthRefresh.objects.order_by("month").values_list("month", flat=True))
+
+
+def month_done(month: datetime.date, generation: int | None) -> None:
+    """Take the month off the list unless an import marked it again since ``generation``."""
+    if generation is not None:
+        PendingMonthRefresh.objects.filter(month=month_start(month), generation=generation).delete()
 
 
 @dataclass(frozen=True)

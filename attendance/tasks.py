@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
 
 from . import notices, services
-from .imports.jobs import run_stored_import
+from .imports.jobs import import_runs_watchdog, run_stored_import
 
 
 @shared_task
@@ -31,5 +32,22 @@ def send_alert_notices() -> int:
 
 
 @shared_task
-def run_import(import_run_id: int) -> str:
-    return run_stored_import(import_run_id)
+def refresh_pending_months() -> list[str]:
+    """Every few minutes: recompute the months imports marked, until none is left."""
+    return services.absence_pending_months_refresh()
+
+
+@shared_task(bind=True)
+def run_import(self: Any, import_run_id: int) -> str:
+    delivery = self.request.delivery_info or {}
+    return run_stored_import(
+        import_run_id,
+        task_id=self.request.id or "",
+        redelivered=bool(delivery.get("redelivered")),
+    )
+
+
+@shared_task
+def watch_import_runs() -> dict[str, int]:
+    """Every two minutes: re-queue or fail runs whose worker died; delete leftover files."""
+    return import_runs_watchdog()

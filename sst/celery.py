@@ -5,7 +5,7 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import setup_logging
+from celery.signals import setup_logging, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sst.settings")
 
@@ -24,6 +24,38 @@ def _use_django_logging(**kwargs: Any) -> None:
     logging.config.dictConfig(settings.LOGGING)
 
 
+def limit_worker_session(sender: Any = None, connection: Any = None, **kwargs: Any) -> None:
+    """A worker's PostgreSQL session: the server checks every few seconds that the worker is
+    still there while a statement runs (a killed worker's transaction rolls back and its
+    locks go within seconds, not when the statement ends), and no statement or lock wait
+    runs for ever."""
+    from django.conf import settings
+
+    if connection is None or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('client_connection_check_interval', %s, false),"
+            " set_config('lock_timeout', %s, false),"
+            " set_config('statement_timeout', %s, false),"
+            " set_config('application_name', 'sst-worker', false)",
+            [
+                f"{settings.WORKER_CONNECTION_CHECK_SECONDS}s",
+                f"{settings.WORKER_LOCK_TIMEOUT_SECONDS}s",
+                f"{settings.WORKER_STATEMENT_TIMEOUT_SECONDS}s",
+            ],
+        )
+
+
+@worker_init.connect
+def _limit_worker_sessions(**kwargs: Any) -> None:
+    """In a worker (the pool processes inherit it): every new database connection gets the
+    limits above. The web processes keep the defaults."""
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(limit_worker_session, dispatch_uid="sst-worker-session")
+
+
 app.conf.beat_schedule = {
     # Memberships start and end by date: re-grant object permissions just after midnight.
     "sync-role-permissions-nightly": {
@@ -37,6 +69,16 @@ app.conf.beat_schedule = {
     "close-previous-month": {
         "task": "attendance.tasks.close_previous_month",
         "schedule": crontab(day_of_month="1", hour=1, minute=30),
+    },
+    # A worker that died leaves its import run without a heartbeat: re-queue or fail it.
+    "watch-import-runs": {
+        "task": "attendance.tasks.watch_import_runs",
+        "schedule": crontab(minute="*/2"),
+    },
+    # Months an import touched whose recomputation did not happen (its task was lost).
+    "refresh-pending-months": {
+        "task": "attendance.tasks.refresh_pending_months",
+        "schedule": crontab(minute="*/5"),
     },
     "checklist-follow-up-reminders-daily": {
         "task": "cases.tasks.send_checklist_follow_up_reminders",

@@ -231,8 +231,31 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_BROKER or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged when it ends, and a task whose pool process dies (killed, out of
+# memory) goes straight back to the queue for a live worker; the import run counts the
+# attempts and gives up after IMPORT_MAX_ATTEMPTS (docs/OPERATIONS.md, "When a worker dies").
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The hard limit stays below Redis's visibility timeout, so a message is never handed to a
+# second worker while the first still runs it; a whole-worker crash comes back within it
+# (the import watchdog re-queues the run much sooner).
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - min(60, CELERY_TASK_TIME_LIMIT // 10)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=30 * 60)
+}
+# Worker database sessions (sst/celery.py): a backend whose worker died notices within
+# WORKER_CONNECTION_CHECK_SECONDS and rolls back, releasing its locks; no statement runs
+# past the task's soft limit and no lock is waited for longer than WORKER_LOCK_TIMEOUT_SECONDS.
+WORKER_CONNECTION_CHECK_SECONDS = env.int("WORKER_CONNECTION_CHECK_SECONDS", default=2)
+WORKER_LOCK_TIMEOUT_SECONDS = env.int("WORKER_LOCK_TIMEOUT_SECONDS", default=5 * 60)
+WORKER_STATEMENT_TIMEOUT_SECONDS = CELERY_TASK_SOFT_TIME_LIMIT
+# Import runs: attempts before a run that keeps losing its worker is failed; the heartbeat
+# of a running import, and how old it may grow before the run counts as abandoned.
+IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=3)
+IMPORT_HEARTBEAT_SECONDS = env.float("IMPORT_HEARTBEAT_SECONDS", default=10)
+IMPORT_HEARTBEAT_STALE_SECONDS = env.int("IMPORT_HEARTBEAT_STALE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
 )
