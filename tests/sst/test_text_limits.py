@@ -1,16 +1,22 @@
 """Every free-text field of the product has a bound, in the model (a validator that
-``full_clean`` and the services run) — walked over every model, so a new field cannot be
-forgotten — and the bound says its message in Swedish."""
+``full_clean`` and the services run) and in every form — both walked, so a new field cannot
+be forgotten — and the bound says its message in Swedish."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django import forms
 from django.apps import apps
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import override
 
+from cases.checklist.forms import ChecklistForm
+from cases.mapping.forms import HealthTalkForm, MappingForm, PedagogicalMappingForm
 from sst import textlimits
 
 PRODUCT_APPS = ("sst", "attendance", "cases", "referrals", "actionplans", "followup", "reports")
@@ -74,3 +80,57 @@ def test_too_long_is_said_in_swedish():
     with override("sv"), pytest.raises(ValidationError) as refused:
         textlimits.limit(10)("x" * 11)
     assert refused.value.messages == ["Skriv högst 10 tecken (texten har 11)."]
+
+
+# ---------------------------------------------------------------- the forms
+
+
+def _product_forms() -> list[type[forms.BaseForm]]:
+    for module in FORM_MODULES:
+        importlib.import_module(module)
+    found: list[type[forms.BaseForm]] = []
+    pending: list[type[forms.BaseForm]] = [forms.Form, forms.ModelForm, AuthenticationForm]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            pending.append(sub)
+            if sub.__module__.split(".")[0] in PRODUCT_APPS:
+                found.append(sub)
+    return sorted(set(found), key=lambda cls: f"{cls.__module__}.{cls.__name__}")
+
+
+FORM_MODULES = (
+    "sst.forms",
+    "attendance.import_forms",
+    "attendance.views",
+    "cases.forms",
+    "cases.case_forms",
+    "cases.checklist.forms",
+    "cases.mapping.forms",
+    "cases.eht.forms",
+)
+
+
+def _unbounded(form_fields: dict[str, forms.Field]) -> list[str]:
+    return [
+        name
+        for name, field in form_fields.items()
+        # A UUID field parses its value: a longer text is simply not a UUID.
+        if isinstance(field, forms.CharField)
+        and not isinstance(field, forms.UUIDField)
+        and field.max_length is None
+    ]
+
+
+@pytest.mark.parametrize("form_class", _product_forms(), ids=lambda cls: cls.__name__)
+def test_every_text_input_of_a_form_is_bounded(form_class):
+    assert _unbounded(form_class.base_fields) == []
+
+
+@pytest.mark.parametrize(
+    "form_class", [ChecklistForm, MappingForm, PedagogicalMappingForm, HealthTalkForm]
+)
+def test_the_fields_a_form_adds_itself_are_bounded_like_the_model(db, form_class):
+    form = form_class()
+    assert _unbounded(form.fields) == []
+    assert any(isinstance(field, forms.CharField) for field in form.fields.values())
