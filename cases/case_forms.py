@@ -7,13 +7,21 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sst import textlimits
 from sst.access import Capability
 
 from .chronology import NOTE_PROFESSIONS
-from .models import CLOSURE_DETAIL_REQUIRED, CaseOpening, CaseState, ClosureReason, EventKind
+from .models import (
+    CLOSURE_DETAIL_REQUIRED,
+    CaseOpening,
+    CaseState,
+    ClosureReason,
+    EventKind,
+    Note,
+)
 from .transitions import Asks, Transition, skip_targets
 
-REASON_MAX_LENGTH = 200
+REASON_MAX_LENGTH = textlimits.REASON
 
 
 class VersionForm(forms.Form):
@@ -23,9 +31,9 @@ class VersionForm(forms.Form):
 
 
 class ReasonForm(VersionForm):
-    reason = forms.CharField(
+    reason = textlimits.text_field(
+        REASON_MAX_LENGTH,
         label=_("Reason"),
-        max_length=REASON_MAX_LENGTH,
         strip=True,
         widget=forms.TextInput(attrs={"class": "form-control"}),
         error_messages={"required": _("Give a reason.")},
@@ -41,10 +49,10 @@ class ClosureForm(VersionForm):
         widget=forms.Select(attrs={"class": "form-select"}),
         error_messages={"required": _("Choose why the case is closed.")},
     )
-    detail = forms.CharField(
+    detail = textlimits.text_field(
+        REASON_MAX_LENGTH,
         label=_("Which support, or what happened"),
         required=False,
-        max_length=REASON_MAX_LENGTH,
         strip=True,
         widget=forms.TextInput(attrs={"class": "form-control"}),
         help_text=_("Needed for “Needs other support” (which) and “Other” (what)."),
@@ -85,9 +93,9 @@ class SkipForm(ReasonForm):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(
+    text = textlimits.text_field(
+        textlimits.model_limit(Note, "text"),
         label=_("Note"),
-        max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
         error_messages={"required": _("The note is empty.")},
     )

@@ -17,11 +17,17 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sst import access, audit, desk
 from sst.access import Capability
@@ -35,6 +41,7 @@ from .case_forms import (
     ChronologyFilterForm,
     NoteForm,
     SkipForm,
+    VersionForm,
     openings_for,
     service_arguments,
     transition_form_class,
@@ -105,20 +112,80 @@ def _run(request: HttpRequest, case: Case, change: Callable[[], Case]) -> None:
         )
 
 
+# The field a confirmation page posts: without it a step that asks for confirmation only
+# shows what it will do.
+CONFIRM_FIELD = "confirm"
+
+
+def _confirmation(
+    request: HttpRequest,
+    case: Case,
+    transition: transitions.Transition,
+    form: Form,
+    granted: access.Granted,
+) -> HttpResponse:
+    """What the step will do, with what the person gave, and the button that does it."""
+    _audit_case_read(request, case, audit.AuditAction.VIEW, granted, page=transition.slug)
+    given = [
+        (form.fields[name].label, _given_value(form, name))
+        for name in ("reason", "detail")
+        if form.is_bound and name in form.fields
+    ]
+    return render(
+        request,
+        "cases/case/confirm.html",
+        {
+            "case": case,
+            "student": case.student,
+            "transition": transition,
+            "version": form.cleaned_data["version"] if form.is_bound else case.version,
+            "hidden": {
+                name: form.cleaned_data[name]
+                for name in ("reason", "detail")
+                if form.is_bound and name in form.fields
+            },
+            "given": [(label, value) for label, value in given if value],
+            "confirm_field": CONFIRM_FIELD,
+        },
+    )
+
+
+def _given_value(form: Form, name: str) -> str:
+    value = form.cleaned_data.get(name) or ""
+    choices = dict(getattr(form.fields[name], "choices", []))
+    return str(choices.get(value, value))
+
+
 @access.staff_view
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_transition(request: HttpRequest, public_id: str, step: str) -> HttpResponse:
-    """One step of the transition table, posted from its button on the case page."""
+    """One step of the transition table, from its button on the case page.
+
+    A step with a ``confirm`` text first shows a confirmation page (on GET, or on a POST
+    without the confirm field) and changes nothing; its POST with the field makes the step.
+    """
     transition = transitions.BY_SLUG.get(step)
     if transition is None:
         raise Http404
-    case = _case_with(request, public_id, transition.capability)
+    if request.method == "GET" and transition.confirm is None:
+        return HttpResponseNotAllowed(["POST"])
+    case, granted = access.access_case(request.user, public_id, need=transition.capability)
+    allowed = transitions.judge(transition, case, granted).allowed
+    if request.method == "GET":
+        if allowed:
+            return _confirmation(request, case, transition, VersionForm(), granted)
+        messages.error(
+            request, _("This step cannot be taken now. The page shows the case as it is.")
+        )
+        return HttpResponseRedirect(_case_url(case))
     form = transition_form_class(transition)(request.POST)
     valid = form.is_valid()
     if _stale(form, case):
         _refuse_stale(request)
     elif not valid:
         _refuse_invalid(request, form)
+    elif transition.confirm and allowed and request.POST.get(CONFIRM_FIELD) != "yes":
+        return _confirmation(request, case, transition, form, granted)
     else:
         # The version the page was drawn from: the service refuses if the case moved since.
         case.version = form.cleaned_data["version"]

@@ -9,6 +9,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sst import textlimits
 from sst.models import Student
 
 
@@ -162,7 +163,9 @@ class Note(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey("sst.User", null=True, on_delete=models.SET_NULL, related_name="+")
-    text = models.TextField(_("note"))
+    text = models.TextField(
+        _("note"), max_length=textlimits.TEXT, validators=[textlimits.limit(textlimits.TEXT)]
+    )
     restricted_to = models.CharField(_("visible only to"), max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -197,19 +200,44 @@ class MentorChecklist(models.Model):
     talked_with_student_on = models.DateField(_("talk with the student"), null=True, blank=True)
     talked_with_guardian_on = models.DateField(_("talk with the guardian"), null=True, blank=True)
     illness = models.CharField(_("Illness?"), max_length=3, choices=YesNo.choices)
-    illness_comment = models.TextField(_("comment"), blank=True)
+    illness_comment = models.TextField(
+        _("comment"),
+        blank=True,
+        max_length=textlimits.COMMENT,
+        validators=[textlimits.limit(textlimits.COMMENT)],
+    )
     thrives = models.CharField(_("Thrives at school?"), max_length=3, choices=YesNo.choices)
-    thrives_comment = models.TextField(_("comment"), blank=True)
+    thrives_comment = models.TextField(
+        _("comment"),
+        blank=True,
+        max_length=textlimits.COMMENT,
+        validators=[textlimits.limit(textlimits.COMMENT)],
+    )
     has_friends = models.CharField(_("Has friends?"), max_length=3, choices=YesNo.choices)
-    has_friends_comment = models.TextField(_("comment"), blank=True)
+    has_friends_comment = models.TextField(
+        _("comment"),
+        blank=True,
+        max_length=textlimits.COMMENT,
+        validators=[textlimits.limit(textlimits.COMMENT)],
+    )
     schoolwork_difficulties = models.CharField(
         _("Difficulties with school work?"), max_length=3, choices=YesNo.choices
     )
-    schoolwork_difficulties_comment = models.TextField(_("comment"), blank=True)
+    schoolwork_difficulties_comment = models.TextField(
+        _("comment"),
+        blank=True,
+        max_length=textlimits.COMMENT,
+        validators=[textlimits.limit(textlimits.COMMENT)],
+    )
     pattern = models.CharField(
         _("Can a pattern be seen in the absence?"), max_length=3, choices=YesNo.choices
     )
-    pattern_comment = models.TextField(_("comment"), blank=True)
+    pattern_comment = models.TextField(
+        _("comment"),
+        blank=True,
+        max_length=textlimits.COMMENT,
+        validators=[textlimits.limit(textlimits.COMMENT)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     principal_notified_at = models.DateTimeField(null=True, blank=True)
     # One week later
@@ -218,7 +246,12 @@ class MentorChecklist(models.Model):
     continued_absence = models.CharField(
         _("Continued repeated absence?"), max_length=3, choices=YesNo.choices, blank=True
     )
-    follow_up_comment = models.TextField(_("comment"), blank=True)
+    follow_up_comment = models.TextField(
+        _("comment"),
+        blank=True,
+        max_length=textlimits.COMMENT,
+        validators=[textlimits.limit(textlimits.COMMENT)],
+    )
     follow_up_reminded_at = models.DateTimeField(null=True, blank=True)
     reported_to_eht_at = models.DateTimeField(null=True, blank=True)
     # The EHT's part
@@ -241,7 +274,12 @@ class MentorChecklist(models.Model):
     )
     eht_feedback_on = models.DateField(_("feedback to the mentor on"), null=True, blank=True)
     eht_no_further_follow_up = models.BooleanField(_("no further follow-up needed"), default=False)
-    eht_comment = models.TextField(_("comment"), blank=True)
+    eht_comment = models.TextField(
+        _("comment"),
+        blank=True,
+        max_length=textlimits.COMMENT,
+        validators=[textlimits.limit(textlimits.COMMENT)],
+    )
     eht_recorded_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -305,7 +343,12 @@ class EhtDecision(models.Model):
     )
     due_on = models.DateField(_("to be done by"), null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(
+        _("comment"),
+        blank=True,
+        max_length=textlimits.COMMENT,
+        validators=[textlimits.limit(textlimits.COMMENT)],
+    )
     decided_on = models.DateField(_("decided on"))
     recorded_by = models.ForeignKey(
         "sst.User", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -381,16 +424,41 @@ class SchoolSocialMapping(models.Model):
         "sst.User", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     conducted_on = models.DateField(_("conversation held on"), null=True, blank=True)
-    school_situation = models.TextField(_("The school situation"), blank=True)
-    wellbeing = models.TextField(_("Emotional well-being"), blank=True)
-    home_and_leisure = models.TextField(_("Home and leisure"), blank=True)
-    support_needed = models.TextField(_("Support needed for attendance"), blank=True)
+    school_situation = models.TextField(
+        _("The school situation"),
+        blank=True,
+        max_length=textlimits.TEXT,
+        validators=[textlimits.limit(textlimits.TEXT)],
+    )
+    wellbeing = models.TextField(
+        _("Emotional well-being"),
+        blank=True,
+        max_length=textlimits.TEXT,
+        validators=[textlimits.limit(textlimits.TEXT)],
+    )
+    home_and_leisure = models.TextField(
+        _("Home and leisure"),
+        blank=True,
+        max_length=textlimits.TEXT,
+        validators=[textlimits.limit(textlimits.TEXT)],
+    )
+    support_needed = models.TextField(
+        _("Support needed for attendance"),
+        blank=True,
+        max_length=textlimits.TEXT,
+        validators=[textlimits.limit(textlimits.TEXT)],
+    )
     causes = models.ManyToManyField(CauseFactor, blank=True, verbose_name=_("cause factors"))
     absence_kind = models.CharField(
         _("type of absence"), max_length=20, choices=AbsenceKind.choices, blank=True
     )
     analysis = models.JSONField(_("analysis statements"), default=dict, blank=True)
-    support_wanted = models.TextField(_("Support the student wants"), blank=True)
+    support_wanted = models.TextField(
+        _("Support the student wants"),
+        blank=True,
+        max_length=textlimits.TEXT,
+        validators=[textlimits.limit(textlimits.TEXT)],
+    )
     approval = models.CharField(
         _("student's approval to share at the EHT"),
         max_length=14,
@@ -451,8 +519,15 @@ class PedagogicalMapping(models.Model):
         "sst.User", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     conducted_on = models.DateField(_("done on"))
-    findings = models.TextField(_("findings"))
-    adjustments = models.TextField(_("adjustments proposed"), blank=True)
+    findings = models.TextField(
+        _("findings"), max_length=textlimits.TEXT, validators=[textlimits.limit(textlimits.TEXT)]
+    )
+    adjustments = models.TextField(
+        _("adjustments proposed"),
+        blank=True,
+        max_length=textlimits.TEXT,
+        validators=[textlimits.limit(textlimits.TEXT)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -471,7 +546,12 @@ class HealthTalk(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="health_talks")
     nurse = models.ForeignKey("sst.User", null=True, on_delete=models.SET_NULL, related_name="+")
     held_on = models.DateField(_("held on"))
-    note = models.TextField(_("note (school nurses only)"), blank=True)
+    note = models.TextField(
+        _("note (school nurses only)"),
+        blank=True,
+        max_length=textlimits.TEXT,
+        validators=[textlimits.limit(textlimits.TEXT)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -497,7 +577,12 @@ class Escalation(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="escalations")
     kind = models.CharField(_("escalation"), max_length=20, choices=EscalationKind.choices)
     decided_on = models.DateField(_("date"))
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(
+        _("comment"),
+        blank=True,
+        max_length=textlimits.COMMENT,
+        validators=[textlimits.limit(textlimits.COMMENT)],
+    )
     principal = models.ForeignKey(
         "sst.User", null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -116,6 +116,9 @@ class Transition:
     guards: tuple[Guard, ...] = ()
     asks: Asks = Asks.NOTHING
     style: str = "btn-primary"
+    # What will happen, said on a confirmation page before a step that cannot simply be
+    # taken back (the step view asks first: GET shows it, a POST with ``confirm`` does it).
+    confirm: Promise | None = None
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -127,6 +130,11 @@ TRANSITIONS: tuple[Transition, ...] = (
         Capability.WORK_CASES,
         _("Refer to the school social team"),
         "aktualisera",
+        confirm=_(
+            "The referral is sent to the school social team's referral forum, which decides "
+            "whether the team takes the case. Until the forum has decided, the school can "
+            "withdraw it."
+        ),
     ),
     Transition(
         "withdraw",
@@ -137,6 +145,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         "aterkalla",
         asks=Asks.REASON,
         style="btn-outline-secondary",
+        confirm=_(
+            "The referral is taken back from the referral forum and the case returns to the "
+            "school's own investigation. The reason is kept in the chronology."
+        ),
     ),
     # The referral forum decides, and only on a recorded decision.
     Transition(
@@ -168,6 +180,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         guards=(FORUM_REJECTED,),
         asks=Asks.REASON,
         style="btn-outline-danger",
+        confirm=_("The referral is rejected and the case ends. This cannot be undone."),
     ),
     Transition(
         "redirect",
@@ -179,6 +192,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         guards=(FORUM_REDIRECTED,),
         asks=Asks.REASON,
         style="btn-outline-secondary",
+        confirm=_(
+            "The student is redirected to other support and the case ends. This cannot be undone."
+        ),
     ),
     # After the decision the team's side moves the case, each step on its records: the
     # coordinator asks for consent; the social worker assigned to the case (a capability
@@ -230,6 +246,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         "avsluta",
         asks=Asks.CLOSURE,
         style="btn-outline-danger",
+        confirm=_(
+            "The case is closed with the reason given. A closed case cannot be opened again: "
+            "further work on the student starts a new case."
+        ),
     ),
 )
 BY_NAME: dict[str, Transition] = {transition.name: transition for transition in TRANSITIONS}

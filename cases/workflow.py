@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sst import access, audit
+from sst import access, audit, textlimits
 from sst.models import Student, User
 
 from . import transitions
@@ -251,8 +251,7 @@ def case_close(*, case: Case, reason: str, detail: str = "", by: User) -> Case:
     if reason not in ClosureReason.values:
         raise ValidationError(_("Choose why the case is closed."), code="closure_reason")
     detail = detail.strip()
-    if len(detail) > (Case._meta.get_field("closure_detail").max_length or 0):
-        raise ValidationError(_("Keep it shorter."), code="closure_detail")
+    textlimits.check_fields(Case, {"closure_detail": detail})
     if reason in CLOSURE_DETAIL_REQUIRED and not detail:
         raise ValidationError(
             _("Say in a few words: %(reason)s.") % {"reason": ClosureReason(reason).label},
@@ -302,6 +301,7 @@ def case_skip_to(*, case: Case, to: str, reason: str, by: User) -> Case:
 def _required_reason(reason: str) -> str:
     if not reason.strip():
         raise ValidationError(_("Give a reason."), code="reason")
+    textlimits.limit(textlimits.REASON)(reason.strip())
     return reason.strip()
 
 
@@ -310,6 +310,7 @@ def note_add(*, case: Case, text: str, restricted_to: str, by: User) -> Note:
     """A free-text note; when restricted, only that profession at the school reads it."""
     if not text.strip():
         raise ValidationError(_("The note is empty."), code="empty")
+    textlimits.check_fields(Note, {"text": text})
     note = Note.objects.create(case=case, author=by, text=text, restricted_to=restricted_to)
     chronicle(
         case=case,

@@ -15,11 +15,14 @@ from .personnummer import parse as parse_personnummer
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
         label=_("Username"),
+        max_length=150,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     password = forms.CharField(
         label=_("Password"),
         strip=False,
+        # Long enough for any passphrase; bounded so no one posts a megabyte to be hashed.
+        max_length=1024,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -28,6 +31,7 @@ class TokenForm(forms.Form):
     token = forms.RegexField(
         label=_("Six-digit code"),
         regex=r"^\s*\d{6}\s*$",
+        max_length=20,
         error_messages={"invalid": _("Enter the six digits shown in your authenticator app.")},
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
@@ -69,6 +73,7 @@ class PersonnummerLookupForm(forms.Form):
 
     personnummer = forms.CharField(
         label=_("Student's personal identity number"),
+        max_length=20,
         help_text=_(
             "Finds the events about one student. 12 or 10 digits, with at most a - or + before "
             "the last four (YYYYMMDD-NNNN, YYMMDD-NNNN; + for someone 100 or older this year). "

@@ -10,8 +10,10 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sst import textlimits
 from sst.models import User
 
 from ..models import MentorChecklist, YesNo
@@ -39,10 +41,14 @@ class ChecklistForm(forms.Form):
     """The checklist: two talk dates, five yes/no questions with comments, the mentor."""
 
     talked_with_student_on = forms.DateField(
-        label=_("Talk with the student, date"), required=False, widget=_date_input()
+        label=_("Talk with the student, date"),
+        widget=_date_input(),
+        error_messages={"required": _("Give the date of the talk with the student.")},
     )
     talked_with_guardian_on = forms.DateField(
-        label=_("Talk with the guardian, date"), required=False, widget=_date_input()
+        label=_("Talk with the guardian, date"),
+        widget=_date_input(),
+        error_messages={"required": _("Give the date of the talk with the guardian.")},
     )
     mentor_name = forms.CharField(
         label=_("Mentor/class teacher"),
@@ -55,9 +61,20 @@ class ChecklistForm(forms.Form):
         for answer, comment in QUESTIONS:
             question = MentorChecklist._meta.get_field(answer).verbose_name  # type: ignore[union-attr]
             self.fields[answer] = _yes_no(question)
-            self.fields[comment] = forms.CharField(
-                label=_("Comment"), required=False, widget=_comment_input()
+            self.fields[comment] = textlimits.text_field(
+                textlimits.model_limit(MentorChecklist, comment),
+                label=_("Comment"),
+                required=False,
+                widget=_comment_input(),
             )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in ("talked_with_student_on", "talked_with_guardian_on"):
+            day = cleaned.get(name)
+            if day is not None and day > timezone.localdate():
+                self.add_error(name, _("A talk cannot be dated in the future."))
+        return cleaned
 
     def questions(self) -> list[tuple[int, forms.BoundField, forms.BoundField]]:
         """(number, answer field, comment field) for each question, in the paper's order."""
@@ -71,7 +88,12 @@ class FollowUpForm(forms.Form):
     """The mentor's follow-up after one week."""
 
     continued_absence = _yes_no(_("Continued repeated absence?"))
-    follow_up_comment = forms.CharField(label=_("Comment"), required=False, widget=_comment_input())
+    follow_up_comment = textlimits.text_field(
+        textlimits.model_limit(MentorChecklist, "follow_up_comment"),
+        label=_("Comment"),
+        required=False,
+        widget=_comment_input(),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
@@ -109,7 +131,12 @@ class EhtFollowUpForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
-    eht_comment = forms.CharField(label=_("Comment"), required=False, widget=_comment_input())
+    eht_comment = textlimits.text_field(
+        textlimits.model_limit(MentorChecklist, "eht_comment"),
+        label=_("Comment"),
+        required=False,
+        widget=_comment_input(),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any) -> None:

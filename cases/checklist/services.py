@@ -21,14 +21,21 @@ from django.utils.translation import gettext as _
 
 from attendance import services as attendance_services
 from attendance.models import Alert, AlertRecipient, DueKind
-from sst import audit, notify
+from sst import audit, notify, textlimits
 from sst.access import Capability
 from sst.models import Student, User
 
 from ..models import EventKind, MentorChecklist, YesNo
 from ..workflow import ConcurrentChange, TransitionRefused, case_for_staircase_work, chronicle
 from .selectors import holders_of, staff_of_school
-from .texts import CHECKLIST_FIELDS, EHT_FIELDS, FOLLOW_UP_AFTER, FOLLOW_UP_FIELDS
+from .texts import (
+    ANSWER_FIELDS,
+    CHECKLIST_FIELDS,
+    EHT_FIELDS,
+    FOLLOW_UP_AFTER,
+    FOLLOW_UP_FIELDS,
+    TALKS_REACH_BACK,
+)
 
 
 def _audit(
@@ -63,14 +70,36 @@ def _site_language() -> translation.override:
     return translation.override(settings.LANGUAGE_CODE)
 
 
-def _validate_talk_dates(data: dict[str, Any], today: datetime.date) -> None:
-    errors = {
-        name: ValidationError(_("A talk cannot be dated in the future."), code="future")
-        for name in ("talked_with_student_on", "talked_with_guardian_on")
-        if data.get(name) and data[name] > today
+def checklist_errors(values: dict[str, Any], today: datetime.date) -> dict[str, ValidationError]:
+    """What a checklist needs before it goes to the principal, field by field: both talks
+    held and dated (not in the future, nor longer back than ``TALKS_REACH_BACK`` — a
+    mistyped year, most often), the five questions answered and the mentor named (Trosa
+    004, appendix 1: the mentor has talked with the student and the guardian)."""
+    errors: dict[str, ValidationError] = {}
+    talks = {
+        "talked_with_student_on": _("Give the date of the talk with the student."),
+        "talked_with_guardian_on": _("Give the date of the talk with the guardian."),
     }
-    if errors:
-        raise ValidationError(errors)
+    for name, missing in talks.items():
+        day = values.get(name)
+        if not day:
+            errors[name] = ValidationError(missing, code="required")
+        elif day > today:
+            errors[name] = ValidationError(
+                _("A talk cannot be dated in the future."), code="future"
+            )
+        elif day < today - TALKS_REACH_BACK:
+            errors[name] = ValidationError(
+                _("The talk cannot be dated before %(date)s: a checklist records recent talks.")
+                % {"date": f"{today - TALKS_REACH_BACK:%Y-%m-%d}"},
+                code="too_old",
+            )
+    for answer in ANSWER_FIELDS:
+        if values.get(answer) not in YesNo.values:
+            errors[answer] = ValidationError(_("Answer yes or no."), code="required")
+    if not str(values.get("mentor_name") or "").strip():
+        errors["mentor_name"] = ValidationError(_("Give the mentor's name."), code="required")
+    return errors
 
 
 @transaction.atomic
@@ -91,26 +120,30 @@ def checklist_submit(
     today = today or timezone.localdate()
     if alert is not None and (alert.student_id != student.pk or alert.due != DueKind.CHECKLIST):
         raise ValidationError(_("The alert is not a checklist alert for this student."))
-    _validate_talk_dates(data, today)
-    talks = [data.get("talked_with_student_on"), data.get("talked_with_guardian_on")]
-    talked_on = max([day for day in talks if day] or [today])
-    case = case_for_staircase_work(student=student, by=by)
-    now = timezone.now()
     open_alerts = list(
         Alert.objects.select_for_update()
         .filter(student=student, due=DueKind.CHECKLIST, due_done_at__isnull=True)
         .order_by("-period_end", "-pk")
     )
-    values = {name: data.get(name) for name in CHECKLIST_FIELDS}
+    followed_up = alert or (open_alerts[0] if open_alerts else None)
+    values: dict[str, Any] = {name: data.get(name) for name in CHECKLIST_FIELDS}
     for name, value in values.items():
         if value is None and not name.endswith("_on"):
             values[name] = ""
     values["mentor_name"] = (
         str(values["mentor_name"] or "").strip() or by.get_full_name() or by.username
     )
+    # Only a complete checklist goes to the principal, whatever the form let through.
+    errors = checklist_errors(values, today)
+    if errors:
+        raise ValidationError(errors)  # type: ignore[arg-type]
+    talks = [values["talked_with_student_on"], values["talked_with_guardian_on"]]
+    talked_on = max(day for day in talks if day is not None)
+    case = case_for_staircase_work(student=student, by=by)
+    now = timezone.now()
     checklist = MentorChecklist(
         case=case,
-        alert=alert or (open_alerts[0] if open_alerts else None),
+        alert=followed_up,
         mentor=by,
         follow_up_due_on=talked_on + FOLLOW_UP_AFTER,
         **values,
@@ -177,6 +210,7 @@ def checklist_follow_up(
     student to the student health team, whose members get a content-free notice."""
     if continued_absence not in YesNo.values:
         raise ValidationError({"continued_absence": _("Answer yes or no.")}, code="required")
+    textlimits.check_fields(MentorChecklist, {"follow_up_comment": comment})
     now = timezone.now()
     reported = continued_absence == YesNo.YES
     changed = MentorChecklist.objects.filter(
@@ -250,6 +284,7 @@ def checklist_eht_record(
         raise TransitionRefused(
             _("The student has not been reported to the student health team."), code="state"
         )
+    textlimits.check_fields(MentorChecklist, {"eht_comment": comment})
     errors: dict[str, ValidationError] = {}
     if guardian_contact_on and guardian_contact_by is None:
         errors["guardian_contact_by"] = ValidationError(_("Say who contacts the guardian."))
@@ -262,6 +297,17 @@ def checklist_eht_record(
     ):
         if person is not None and not staff.filter(pk=person.pk).exists():
             errors[field] = ValidationError(_("Choose a member of staff at the student's school."))
+    reported_on = timezone.localdate(checklist.reported_to_eht_at)
+    for field, day in (("guardian_contact_on", guardian_contact_on), ("feedback_on", feedback_on)):
+        if day is not None and day < reported_on:
+            errors[field] = ValidationError(
+                _(
+                    "The date cannot be before the student was reported to the student health "
+                    "team (%(date)s)."
+                )
+                % {"date": f"{reported_on:%Y-%m-%d}"},
+                code="before_report",
+            )
     if errors:
         raise ValidationError(errors)
     if not (guardian_contact_by or feedback_by or no_further_follow_up):

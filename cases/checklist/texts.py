@@ -37,6 +37,8 @@ EHT_FIELDS = (
     "eht_recorded_at",
 )
 FOLLOW_UP_AFTER = datetime.timedelta(days=7)
+# A checklist records the talks about this absence; a talk dated further back is refused.
+TALKS_REACH_BACK = datetime.timedelta(days=90)
 # Follow-ups due within this many days count as "soon" on the desk.
 SOON_DAYS = 3
 PANEL_LIMIT = 50

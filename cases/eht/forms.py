@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from attendance.rollup import month_start
 from attendance.selectors import previous_month
 from attendance.templatetags.absence import month_label
+from sst import textlimits
 
-from ..models import EhtDecisionKind, EhtMeeting, EscalationKind
+from ..models import EhtDecision, EhtDecisionKind, EhtMeeting, Escalation, EscalationKind
 
 MONTHS_TO_CHOOSE = 12
 
@@ -46,10 +47,10 @@ class DecisionForm(forms.Form):
         required=False,
         empty_label=_("Not at a meeting"),
     )
-    comment = forms.CharField(
+    comment = textlimits.text_field(
+        textlimits.model_limit(EhtDecision, "comment"),
         label=_("Comment"),
         required=False,
-        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -95,10 +96,10 @@ class EscalationForm(forms.Form):
     only the fact and its date are recorded."""
 
     decided_on = forms.DateField(label=_("Date"), widget=DateInput())
-    comment = forms.CharField(
+    comment = textlimits.text_field(
+        textlimits.model_limit(Escalation, "comment"),
         label=_("Comment"),
         required=False,
-        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

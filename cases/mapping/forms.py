@@ -12,12 +12,16 @@ from django.forms.boundfield import BoundField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sst import textlimits
+
 from ..models import (
     AbsenceKind,
     Agreement,
     CauseFactor,
     CauseGroup,
+    HealthTalk,
     MappingApproval,
+    PedagogicalMapping,
     SchoolSocialMapping,
     TimeStatus,
 )
@@ -62,7 +66,8 @@ class MappingForm(forms.Form):
         choices=[("", _("Not assessed")), *AbsenceKind.choices],
         required=False,
     )
-    support_wanted = forms.CharField(
+    support_wanted = textlimits.text_field(
+        textlimits.model_limit(SchoolSocialMapping, "support_wanted"),
         label=_("What support does the student want?"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -71,7 +76,8 @@ class MappingForm(forms.Form):
     def __init__(self, *args: Any, chosen_causes: list[int] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         for area in texts.AREAS:
-            self.fields[area.field] = forms.CharField(
+            self.fields[area.field] = textlimits.text_field(
+                textlimits.model_limit(SchoolSocialMapping, area.field),
                 label=area.question,
                 help_text=area.prompts,
                 required=False,
@@ -184,13 +190,17 @@ class OfferedTimeOutcomeForm(forms.Form):
 
 class PedagogicalMappingForm(forms.Form):
     conducted_on = forms.DateField(label=_("Done on"), widget=_date_input())
-    findings = forms.CharField(
+    findings = textlimits.text_field(
+        textlimits.model_limit(PedagogicalMapping, "findings"),
         label=_("Findings"),
         help_text=_("How the student manages school work: strengths, difficulties, subjects."),
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    adjustments = forms.CharField(
-        label=_("Adjustments proposed"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    adjustments = textlimits.text_field(
+        textlimits.model_limit(PedagogicalMapping, "adjustments"),
+        label=_("Adjustments proposed"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def clean_conducted_on(self) -> datetime.date | None:
@@ -199,7 +209,8 @@ class PedagogicalMappingForm(forms.Form):
 
 class HealthTalkForm(forms.Form):
     held_on = forms.DateField(label=_("Held on"), widget=_date_input())
-    note = forms.CharField(
+    note = textlimits.text_field(
+        textlimits.model_limit(HealthTalk, "note"),
         label=_("Note (read by school nurses only)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),

@@ -37,7 +37,7 @@ from ..models import (
     SchoolSocialMapping,
     TimeStatus,
 )
-from .texts import ANALYSIS_KEYS, MISSED_TIMES_BEFORE_PRINCIPAL
+from .texts import ANALYSIS_KEYS, AREA_FIELDS, AREAS, MISSED_TIMES_BEFORE_PRINCIPAL
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,46 @@ def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
-def _validate_content(content: MappingContent) -> None:
+def mapping_missing(values: Any) -> dict[str, str]:
+    """What a mapping needs before the student can approve it (and so before it is shared):
+    the date of the talk and the four areas of the source (Trosa 004, appendix 2), field by
+    field with what to do. ``values`` is a ``MappingContent`` or a saved mapping."""
+    missing: dict[str, str] = {}
+    if getattr(values, "conducted_on", None) is None:
+        missing["conducted_on"] = _("Give the date of the talk with the student.")
+    for area in AREAS:
+        if not str(getattr(values, area.field, "") or "").strip():
+            missing[area.field] = _("Write what the student says about this area.")
+    return missing
+
+
+def _is_empty(content: MappingContent) -> bool:
+    texts = (*(content.field_values()[name] for name in AREA_FIELDS), content.support_wanted)
+    return not (
+        content.conducted_on
+        or any(str(text).strip() for text in texts)
+        or content.absence_kind
+        or content.analysis
+        or content.causes
+    )
+
+
+def _validate_content(content: MappingContent, *, done: bool) -> None:
+    """A draft may be incomplete but not empty; a mapping saved as done has every part."""
     _not_in_future(content.conducted_on, _("The date of the talk cannot be in the future."))
+    if _is_empty(content):
+        raise ValidationError(
+            _("The mapping is empty: write at least one part before saving it."), code="empty"
+        )
+    if done:
+        missing = mapping_missing(content)
+        if missing:
+            raise ValidationError(
+                {
+                    name: ValidationError(message, code="required")
+                    for name, message in missing.items()
+                }
+            )
     unknown = set(content.analysis) - ANALYSIS_KEYS
     if unknown:
         raise ValidationError(_("Unknown analysis statement."), code="analysis")
@@ -128,10 +166,15 @@ def _mapping_restriction(approval: str) -> str:
 
 
 @transaction.atomic
-def mapping_create(*, student: Student, content: MappingContent, by: User) -> SchoolSocialMapping:
-    """The counsellor records a mapping; the student's case is opened if there is none."""
+def mapping_create(
+    *, student: Student, content: MappingContent, by: User, done: bool = False
+) -> SchoolSocialMapping:
+    """The counsellor records a mapping; the student's case is opened if there is none.
+
+    A draft may be incomplete (not empty); ``done`` asks for every part (``mapping_missing``).
+    """
     _require(by, Capability.WRITE_SOCIAL_MAPPING, student)
-    _validate_content(content)
+    _validate_content(content, done=done)
     case = workflow.case_for_staircase_work(student=student, by=by)
     mapping = SchoolSocialMapping(case=case, counsellor=by, **content.field_values())
     mapping.full_clean(validate_unique=False)
@@ -157,7 +200,12 @@ def mapping_create(*, student: Student, content: MappingContent, by: User) -> Sc
 
 @transaction.atomic
 def mapping_update(
-    *, mapping: SchoolSocialMapping, content: MappingContent, version: int, by: User
+    *,
+    mapping: SchoolSocialMapping,
+    content: MappingContent,
+    version: int,
+    by: User,
+    done: bool = False,
 ) -> SchoolSocialMapping:
     """Save the counsellor's changes if nobody changed the mapping since ``version`` was read.
 
@@ -166,7 +214,7 @@ def mapping_update(
     """
     student = mapping.case.student
     _require(by, Capability.WRITE_SOCIAL_MAPPING, student)
-    _validate_content(content)
+    _validate_content(content, done=done)
     values = content.field_values()
     candidate = SchoolSocialMapping(case=mapping.case, counsellor=mapping.counsellor, **values)
     candidate.full_clean(validate_unique=False)
@@ -220,12 +268,36 @@ def mapping_record_approval(
     version: int,
     by: User,
 ) -> SchoolSocialMapping:
-    """Record the student's written answer: may the mapping be shared at the EHT?"""
+    """Record the student's written answer: may the mapping be shared at the EHT?
+
+    The student answers about the finished mapping: an incomplete one is refused (so nothing
+    incomplete is ever shared), and the answer cannot be dated before the talk.
+    """
     student = mapping.case.student
     _require(by, Capability.WRITE_SOCIAL_MAPPING, student)
     if approval not in {MappingApproval.APPROVED, MappingApproval.NOT_APPROVED}:
         raise ValidationError(_("Choose approved or not approved."), code="approval")
+    missing = mapping_missing(mapping)
+    if missing:
+        raise ValidationError(
+            _(
+                "The mapping is not complete, so the student cannot yet approve it. "
+                "Complete it first: %(missing)s"
+            )
+            % {"missing": " ".join(dict.fromkeys(missing.values()))},
+            code="incomplete",
+        )
     _not_in_future(on, _("The date of the approval cannot be in the future."))
+    if mapping.conducted_on is not None and on < mapping.conducted_on:
+        raise ValidationError(
+            {
+                "approval_on": ValidationError(
+                    _("The approval cannot be dated before the talk (%(date)s).")
+                    % {"date": f"{mapping.conducted_on:%Y-%m-%d}"},
+                    code="before_talk",
+                )
+            }
+        )
     saved = SchoolSocialMapping.objects.filter(pk=mapping.pk, version=version).update(
         approval=approval, approval_on=on, updated_at=timezone.now(), version=F("version") + 1
     )

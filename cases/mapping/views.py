@@ -77,6 +77,27 @@ def _refusal(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
+# The mapping form's two buttons: "save draft" keeps an incomplete mapping; "done" asks for
+# every part (``services.mapping_missing``) so the student can be asked to approve it.
+DONE_BUTTON = "done"
+
+
+def _saved_as_done(request: HttpRequest) -> bool:
+    return DONE_BUTTON in request.POST
+
+
+def _saved_message(done: bool) -> str:
+    if done:
+        return _(
+            "The mapping is complete. Let the student read it and record whether they approve "
+            "sharing it at the EHT."
+        )
+    return _(
+        "The draft was saved. It stays with the counsellors; when it is complete, the student "
+        "can be asked to approve sharing it."
+    )
+
+
 # ---------------------------------------------------------------- a student's mapping step
 
 
@@ -118,22 +139,18 @@ def mapping_create(request: HttpRequest, public_id: str) -> HttpResponse:
     role = _require(request, Capability.WRITE_SOCIAL_MAPPING, student, granted)
     form = MappingForm(request.POST or None, initial={"conducted_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
+        done = _saved_as_done(request)
         try:
             record = services.mapping_create(
                 student=student,
                 content=form.content(),
                 by=request.user,  # type: ignore[arg-type]
+                done=done,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                _(
-                    "The mapping was saved. It stays with the counsellors until the student "
-                    "approves sharing it."
-                ),
-            )
+            messages.success(request, _saved_message(done))
             return HttpResponseRedirect(reverse("cases:mapping_detail", args=[record.public_id]))
     _audit_read(
         request,
@@ -165,8 +182,9 @@ def mapping_detail(request: HttpRequest, mapping_id: str) -> HttpResponse:
         student=student,
         role=granted.roles_for(Capability.WORK_CASES),
     )
+    missing = services.mapping_missing(record) if is_counsellor else {}
     approval_form = None
-    if is_counsellor:
+    if is_counsellor and not missing:
         approval_form = _approval_form(record)
     return render(
         request,
@@ -179,6 +197,7 @@ def mapping_detail(request: HttpRequest, mapping_id: str) -> HttpResponse:
             "answers": selectors.analysis_answers(record),
             "is_counsellor": is_counsellor,
             "approval_form": approval_form,
+            "missing": _missing_labels(missing),
         },
     )
 
@@ -194,11 +213,13 @@ def mapping_edit(request: HttpRequest, mapping_id: str) -> HttpResponse:
     stale = False
     if request.method == "POST" and form.is_valid():
         try:
+            done = _saved_as_done(request)
             services.mapping_update(
                 mapping=record,
                 content=form.content(),
                 version=form.cleaned_data["version"] or 0,
                 by=request.user,  # type: ignore[arg-type]
+                done=done,
             )
         except workflow.ConcurrentChange as error:
             stale = True
@@ -206,7 +227,7 @@ def mapping_edit(request: HttpRequest, mapping_id: str) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("The changes to the mapping were saved."))
+            messages.success(request, _saved_message(done))
             return HttpResponseRedirect(reverse("cases:mapping_detail", args=[record.public_id]))
     _audit_read(
         request,
@@ -222,6 +243,12 @@ def mapping_edit(request: HttpRequest, mapping_id: str) -> HttpResponse:
         {"student": student, "form": form, "record": record, "stale": stale},
         status=409 if stale else 200,
     )
+
+
+def _missing_labels(missing: dict[str, str]) -> list[str]:
+    """What the mapping still needs, named by the form's labels."""
+    form = MappingForm()
+    return [str(form.fields[name].label) for name in missing]
 
 
 def _approval_form(record: SchoolSocialMapping, data: Any = None) -> ApprovalForm:
@@ -280,7 +307,13 @@ def mapping_approval(request: HttpRequest, mapping_id: str) -> HttpResponse:
     return render(
         request,
         "cases/mapping/approval.html",
-        {"student": student, "record": record, "form": form, "stale": stale},
+        {
+            "student": student,
+            "record": record,
+            "form": form,
+            "stale": stale,
+            "missing": _missing_labels(services.mapping_missing(record)),
+        },
         status=409 if stale else 200,
     )
 

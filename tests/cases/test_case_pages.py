@@ -58,13 +58,23 @@ def _messages(response) -> list[str]:
 READ_VIEWS = ["cases:case_detail", "cases:case_print"]
 # What the school may change on the case page: a state it starts from, and what it posts.
 WRITES = {
-    "refer": ("cases:case_transition", "aktualisera", CaseState.SCHOOL_INVESTIGATION, {}),
-    "withdraw": ("cases:case_transition", "aterkalla", CaseState.REFERRED, {"reason": "Vänta"}),
+    "refer": (
+        "cases:case_transition",
+        "aktualisera",
+        CaseState.SCHOOL_INVESTIGATION,
+        {"confirm": "yes"},
+    ),
+    "withdraw": (
+        "cases:case_transition",
+        "aterkalla",
+        CaseState.REFERRED,
+        {"reason": "Vänta", "confirm": "yes"},
+    ),
     "close": (
         "cases:case_transition",
         "avsluta",
         CaseState.MAINTENANCE,
-        {"reason": ClosureReason.GOALS_MET},
+        {"reason": ClosureReason.GOALS_MET, "confirm": "yes"},
     ),
     "note": (
         "cases:case_note_add",
@@ -167,7 +177,7 @@ def test_an_unknown_step_is_not_found(client, world):
 
 
 @pytest.mark.parametrize(
-    "view, step", [("cases:case_transition", "aktualisera"), ("cases:case_note_add", None)]
+    "view, step", [("cases:case_transition", "ko"), ("cases:case_note_add", None)]
 )
 def test_changes_need_post(client, world, view, step):
     case = make_case(world.student_a1)
@@ -283,7 +293,7 @@ def test_closing_through_the_page_shows_the_reason(client, world, view):
     verified_login(client, world.counsellor_a)
     client.post(
         _url(_STEP, case, "avsluta"),
-        {"version": 1, "reason": ClosureReason.OTHER_SUPPORT, "detail": "BUP"},
+        {"version": 1, "reason": ClosureReason.OTHER_SUPPORT, "detail": "BUP", "confirm": "yes"},
     )
     case.refresh_from_db()
     assert case.state == CaseState.CLOSED
@@ -345,7 +355,9 @@ def test_the_service_refusal_of_a_concurrent_change_reaches_the_page(client, wor
 
     monkeypatch.setitem(workflow.SERVICES, "refer", someone_else_first)
     verified_login(client, world.principal_a)
-    response = client.post(_url(_STEP, case, "aktualisera"), {"version": 1}, follow=True)
+    response = client.post(
+        _url(_STEP, case, "aktualisera"), {"version": 1, "confirm": "yes"}, follow=True
+    )
     case.refresh_from_db()
     assert case.state == CaseState.SCHOOL_INVESTIGATION
     assert len(_messages(response)) == 1
@@ -530,7 +542,93 @@ def test_reads_are_audited(client, world):
 def test_writes_are_audited(client, world):
     case = make_case(world.student_a1)
     verified_login(client, world.principal_a)
-    client.post(_url(_STEP, case, "aktualisera"), {"version": 1})
+    client.post(_url(_STEP, case, "aktualisera"), {"version": 1, "confirm": "yes"})
     assert AuditEvent.objects.filter(
         actor_id=world.principal_a.pk, action="update", object_id=str(case.public_id)
     ).exists()
+
+
+# ---------------------------------------------------------------- confirming a step
+
+
+def test_referring_asks_for_confirmation_first(client, world):
+    """GET shows what will happen and changes nothing; the POST with confirm refers."""
+    case = make_case(world.student_a1)
+    verified_login(client, world.counsellor_a)
+    page = client.get(reverse("cases:case_detail", args=[case.public_id])).content.decode()
+    assert "confirm(" not in page and "onclick" not in page
+    url = _url(_STEP, case, "aktualisera")
+    assert f'href="{url}"' in page
+
+    shown = client.get(url)
+    assert shown.status_code == 200
+    text = _text(shown)
+    assert sv(str(transitions.BY_NAME["refer"].confirm)) in text
+    assert 'name="confirm" value="yes"' in shown.content.decode()
+    case.refresh_from_db()
+    assert case.state == CaseState.SCHOOL_INVESTIGATION and case.version == 1
+    assert not CaseEvent.objects.filter(case=case).exists()
+    assert AuditEvent.objects.filter(
+        action="view", object_type="case", object_id=str(case.public_id)
+    ).exists()
+
+    # A POST without the confirm field (an old page, a forged request) only shows the page.
+    unconfirmed = client.post(url, {"version": 1})
+    assert unconfirmed.status_code == 200
+    case.refresh_from_db()
+    assert case.state == CaseState.SCHOOL_INVESTIGATION
+
+    done = client.post(url, {"version": 1, "confirm": "yes"})
+    assert done.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.REFERRED and case.version == 2
+
+
+def test_closing_shows_the_reason_before_it_closes(client, world):
+    case = make_case(world.student_a1, CaseState.PLAN)
+    verified_login(client, world.principal_a)
+    data = {"version": 1, "reason": ClosureReason.OTHER, "detail": "Flyttar utomlands"}
+    shown = client.post(_url(_STEP, case, "avsluta"), data)
+    assert shown.status_code == 200
+    text = _text(shown)
+    assert sv("Other") in text and "Flyttar utomlands" in text
+    assert 'name="detail" value="Flyttar utomlands"' in shown.content.decode()
+    case.refresh_from_db()
+    assert case.state == CaseState.PLAN and case.version == 1
+    client.post(_url(_STEP, case, "avsluta"), {**data, "confirm": "yes"})
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED and case.closure_detail == "Flyttar utomlands"
+
+
+def test_withdrawing_asks_for_confirmation(client, world):
+    case = make_case(world.student_a1, CaseState.REFERRED)
+    verified_login(client, world.principal_a)
+    shown = client.post(_url(_STEP, case, "aterkalla"), {"version": 1, "reason": "Vänta"})
+    assert shown.status_code == 200
+    case.refresh_from_db()
+    assert case.state == CaseState.REFERRED
+
+
+def test_a_confirmation_page_for_a_step_not_open_now_says_so(client, world):
+    case = make_case(world.student_a1, CaseState.PLAN)
+    verified_login(client, world.principal_a)
+    response = client.get(_url(_STEP, case, "aktualisera"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("cases:case_detail", args=[case.public_id])
+    assert _messages(response) == [
+        sv("This step cannot be taken now. The page shows the case as it is.")
+    ]
+
+
+@pytest.mark.parametrize("person, allowed", PEOPLE)
+def test_the_confirmation_page_follows_the_policy(client, world, person, allowed):
+    case = make_case(world.student_a1)
+    verified_login(client, getattr(world, person))
+    response = client.get(_url(_STEP, case, "aktualisera"))
+    assert response.status_code == (200 if allowed else 404)
+    if not allowed:
+        assert world.student_a1.last_name not in response.content.decode()
+
+
+def test_every_irreversible_step_asks_for_confirmation():
+    confirmed = {t.name for t in transitions.TRANSITIONS if t.confirm}
+    assert {"refer", "withdraw", "close", "reject", "redirect"} <= confirmed

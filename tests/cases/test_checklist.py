@@ -123,8 +123,8 @@ def test_follow_up_is_due_a_week_after_the_latest_talk(world):
     assert checklist.follow_up_due_on == TODAY - datetime.timedelta(days=1) + datetime.timedelta(7)
 
 
-def test_follow_up_is_due_a_week_from_today_without_talk_dates(world):
-    checklist = submit(world, talked_with_student_on=None, talked_with_guardian_on=None)
+def test_follow_up_is_due_a_week_after_talks_held_today(world):
+    checklist = submit(world, talked_with_student_on=TODAY, talked_with_guardian_on=TODAY)
     assert checklist.follow_up_due_on == TODAY + datetime.timedelta(days=7)
 
 
@@ -323,7 +323,7 @@ def test_a_follow_up_is_recorded_once(world):
 
 def test_reminder_is_sent_once_when_the_follow_up_is_due(world, django_capture_on_commit_callbacks):
     with_emails(world.mentor_a1, world.principal_a)
-    checklist = submit(world, talked_with_student_on=None, talked_with_guardian_on=None)
+    checklist = submit(world, talked_with_student_on=TODAY, talked_with_guardian_on=TODAY)
     due = checklist.follow_up_due_on
     mail.outbox.clear()
 
@@ -350,7 +350,7 @@ def test_the_daily_task_with_time_moved_a_week_on(
 ):
     with_emails(world.mentor_a1)
     frozen_now(TODAY)
-    checklist = submit(world, talked_with_student_on=None, talked_with_guardian_on=None)
+    checklist = submit(world, talked_with_student_on=TODAY, talked_with_guardian_on=TODAY)
     assert send_checklist_follow_up_reminders() == 0  # not due yet
 
     moment = frozen_now(TODAY + datetime.timedelta(days=7))
@@ -555,7 +555,7 @@ def test_selectors_refuse_outsiders_with_an_audited_404(world):
 
 
 def test_week_absence_covers_the_week_since_the_talk(world):
-    checklist = submit(world, talked_with_student_on=None, talked_with_guardian_on=None)
+    checklist = submit(world, talked_with_student_on=TODAY, talked_with_guardian_on=TODAY)
     lesson(world.student_a1, TODAY, "08:00", kind="invalid")
     lesson(world.student_a1, TODAY, "10:00")
     lesson(world.student_a1, TODAY - datetime.timedelta(days=1), "08:00", kind="invalid")
@@ -576,3 +576,101 @@ def test_pattern_hint_names_the_worst_weekday_and_subject(world):
     hint = selectors.pattern_hint(world.student_a1, TODAY)
     assert hint.subject is not None and hint.subject[0] == "Idrott"
     assert hint.weekday is not None and hint.weekday[0] == monday.isoweekday()
+
+
+# ---------------------------------------------------------------- complete before it is shared
+
+
+@pytest.mark.parametrize(
+    "changes, field, code",
+    [
+        ({"talked_with_student_on": None}, "talked_with_student_on", "required"),
+        ({"talked_with_guardian_on": None}, "talked_with_guardian_on", "required"),
+        (
+            {"talked_with_student_on": TODAY - datetime.timedelta(days=91)},
+            "talked_with_student_on",
+            "too_old",
+        ),
+        ({"pattern": None}, "pattern", "required"),
+        ({"illness": "maybe"}, "illness", "required"),
+    ],
+)
+def test_an_incomplete_checklist_is_not_sent_to_the_principal(
+    world, django_capture_on_commit_callbacks, changes, field, code
+):
+    """The service, whatever the form let through: both talks dated, every question answered."""
+    with_emails(world.principal_a)
+    alert = checklist_alert(world.student_a1, world.mentor_a1)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(ValidationError) as refused,
+    ):
+        submit(world, **changes)
+    assert [error.code for error in refused.value.error_dict[field]] == [code]
+    assert not MentorChecklist.objects.exists()
+    assert not Case.objects.exists()
+    assert mail.outbox == []
+    alert.refresh_from_db()
+    assert alert.due_done_at is None
+
+
+def test_a_talk_ninety_days_back_is_still_recent(world):
+    checklist = submit(world, talked_with_student_on=TODAY - datetime.timedelta(days=90))
+    assert checklist.talked_with_student_on == TODAY - datetime.timedelta(days=90)
+
+
+def test_the_eht_dates_cannot_be_before_the_report(world, reported):
+    with pytest.raises(ValidationError) as refused:
+        services.checklist_eht_record(
+            checklist=reported,
+            by=world.counsellor_a,
+            guardian_contact_by=world.counsellor_a,
+            guardian_contact_on=TODAY - datetime.timedelta(days=1),
+            feedback_by=world.nurse_a,
+            feedback_on=TODAY - datetime.timedelta(days=3),
+            no_further_follow_up=False,
+            comment="",
+            version=reported.version,
+        )
+    assert set(refused.value.error_dict) == {"guardian_contact_on", "feedback_on"}
+    reported.refresh_from_db()
+    assert reported.eht_recorded_at is None
+
+
+# ---------------------------------------------------------------- bounded input
+
+
+def test_a_megabyte_comment_is_refused_and_nothing_saved(world):
+    with pytest.raises(ValidationError) as refused:
+        submit(world, illness_comment="x" * 1_048_576)
+    assert "illness_comment" in refused.value.error_dict
+    assert not MentorChecklist.objects.exists()
+    assert not Case.objects.exists()
+
+
+def test_the_follow_up_and_eht_comments_are_bounded(world, reported):
+    with pytest.raises(ValidationError) as refused:
+        services.checklist_eht_record(
+            checklist=reported,
+            by=world.counsellor_a,
+            guardian_contact_by=None,
+            guardian_contact_on=None,
+            feedback_by=None,
+            feedback_on=None,
+            no_further_follow_up=True,
+            comment="x" * 2_001,
+            version=reported.version,
+        )
+    assert "eht_comment" in refused.value.error_dict
+    fresh = submit(world)
+    with pytest.raises(ValidationError) as refused:
+        services.checklist_follow_up(
+            checklist=fresh,
+            by=world.mentor_a1,
+            continued_absence=YesNo.NO,
+            comment="x" * 2_001,
+            version=fresh.version,
+        )
+    assert "follow_up_comment" in refused.value.error_dict
+    fresh.refresh_from_db()
+    assert fresh.follow_up_done_at is None and fresh.follow_up_comment == ""

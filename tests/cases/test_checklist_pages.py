@@ -237,6 +237,37 @@ def test_a_future_talk_date_is_shown_at_its_field(client, world):
     assert not MentorChecklist.objects.exists()
 
 
+def test_a_checklist_without_talk_dates_says_what_it_needs(client, world):
+    verified_login(client, world.mentor_a1)
+    url = reverse("cases:checklist_new", args=[world.student_a1.public_id])
+    data = _post(answers(talked_with_student_on=None, talked_with_guardian_on=None))
+    response = client.post(url, data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["talked_with_student_on"] == [
+        sv("Give the date of the talk with the student.")
+    ]
+    assert form.errors["talked_with_guardian_on"] == [
+        sv("Give the date of the talk with the guardian.")
+    ]
+    assert not MentorChecklist.objects.exists()
+
+
+def test_a_megabyte_comment_is_refused_with_a_message(client, world):
+    verified_login(client, world.mentor_a1)
+    url = reverse("cases:checklist_new", args=[world.student_a1.public_id])
+    response = client.post(url, _post(answers(pattern_comment="x" * 1_048_576)))
+    assert response.status_code == 200
+    [message] = response.context["form"].errors["pattern_comment"]
+    assert message == sv(
+        "Write at most %(limit_value)d characters (this text has %(show_value)d).",
+        limit_value=2000,
+        show_value=1_048_576,
+    )
+    assert 'maxlength="2000"' in response.content.decode()
+    assert not MentorChecklist.objects.exists()
+
+
 # ---------------------------------------------------------------- detail, follow-up, EHT
 
 

@@ -555,3 +555,90 @@ def test_query_counts_do_not_grow_with_the_records(world, special_educator_a):
     _more_records(world, special_educator_a, 4)
     StudentFactory(mentor_group=world.group_a1)
     assert (_queries(overview), _queries(desk), _queries(shared)) == before
+
+
+# ---------------------------------------------------------------- complete before it is shared
+
+
+def test_an_empty_mapping_is_not_saved_even_as_a_draft(world):
+    with pytest.raises(ValidationError) as refused:
+        services.mapping_create(
+            student=world.student_a1, content=services.MappingContent(), by=world.counsellor_a
+        )
+    assert refused.value.code == "empty"
+    assert not SchoolSocialMapping.objects.exists()
+    assert not Case.objects.filter(student=world.student_a1).exists()
+
+
+def test_a_draft_may_be_incomplete_but_cannot_be_approved(world):
+    draft = record(world, conducted_on=None, wellbeing="", support_needed="")
+    assert set(services.mapping_missing(draft)) == {"conducted_on", "wellbeing", "support_needed"}
+    for answer in (MappingApproval.APPROVED, MappingApproval.NOT_APPROVED):
+        with pytest.raises(ValidationError) as refused:
+            approve(world, draft, answer)
+        assert refused.value.code == "incomplete"
+    draft.refresh_from_db()
+    assert draft.approval == MappingApproval.PENDING and draft.version == 1
+
+
+def test_saving_as_done_names_every_missing_part(world):
+    with pytest.raises(ValidationError) as refused:
+        services.mapping_create(
+            student=world.student_a1,
+            content=content(conducted_on=None, home_and_leisure="  "),
+            by=world.counsellor_a,
+            done=True,
+        )
+    assert set(refused.value.error_dict) == {"conducted_on", "home_and_leisure"}
+    assert not SchoolSocialMapping.objects.exists()
+    done = services.mapping_create(
+        student=world.student_a1, content=content(), by=world.counsellor_a, done=True
+    )
+    assert services.mapping_missing(done) == {}
+
+
+def test_an_approval_dated_before_the_talk_is_refused(world):
+    talk = timezone.localdate() - datetime.timedelta(days=3)
+    mapping_record = record(world, conducted_on=talk)
+    with pytest.raises(ValidationError) as refused:
+        services.mapping_record_approval(
+            mapping=mapping_record,
+            approval=MappingApproval.APPROVED,
+            on=talk - datetime.timedelta(days=1),
+            version=mapping_record.version,
+            by=world.counsellor_a,
+        )
+    assert "approval_on" in refused.value.error_dict
+    mapping_record.refresh_from_db()
+    assert mapping_record.approval == MappingApproval.PENDING
+    services.mapping_record_approval(
+        mapping=mapping_record,
+        approval=MappingApproval.APPROVED,
+        on=talk,
+        version=mapping_record.version,
+        by=world.counsellor_a,
+    )
+    mapping_record.refresh_from_db()
+    assert mapping_record.approval == MappingApproval.APPROVED
+
+
+def test_emptying_an_approved_mapping_takes_it_off_the_eht(world):
+    mapping_record = record(world)
+    approve(world, mapping_record)
+    mapping_record.refresh_from_db()
+    services.mapping_update(
+        mapping=mapping_record,
+        content=content(wellbeing=""),
+        version=mapping_record.version,
+        by=world.counsellor_a,
+    )
+    mapping_record.refresh_from_db()
+    assert mapping_record.approval == MappingApproval.PENDING
+    assert set(services.mapping_missing(mapping_record)) == {"wellbeing"}
+
+
+def test_a_mapping_area_is_bounded(world):
+    with pytest.raises(ValidationError) as refused:
+        record(world, wellbeing="x" * 10_001)
+    assert "wellbeing" in refused.value.error_dict
+    assert not SchoolSocialMapping.objects.exists()

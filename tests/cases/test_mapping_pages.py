@@ -63,7 +63,16 @@ def as_user(client, user):
     return client
 
 
+COMPLETE = {
+    "school_situation": "Matematiken är svår",
+    "wellbeing": "Sover dåligt",
+    "support_needed": "Hjälp på rasterna",
+}
+
+
 def new_mapping(world, **values):
+    """A complete mapping (the student can be asked to approve it) unless ``values`` say not."""
+    values = {"conducted_on": timezone.localdate(), **COMPLETE, **values}
     content = services.MappingContent(home_and_leisure=SECRET, **values)
     return services.mapping_create(student=world.student_a1, content=content, by=world.counsellor_a)
 
@@ -414,7 +423,9 @@ def test_overview_and_desk_query_counts_are_constant(client, world, special_educ
     before = (_count(client, overview), _count(client, desk))
     _add_records(world, special_educator_a, 3)
     other = StudentFactory(mentor_group=world.group_a2)
-    services.mapping_create(student=other, content=services.MappingContent(), by=world.counsellor_a)
+    services.mapping_create(
+        student=other, content=services.MappingContent(wellbeing="Trött"), by=world.counsellor_a
+    )
     assert (_count(client, overview), _count(client, desk)) == before
 
 
@@ -426,3 +437,79 @@ def test_mapping_form_query_count_is_constant(client, world):
     for n in range(6):
         CauseFactor.objects.create(group=CauseGroup.FAMILY, label=f"Faktor {n}")
     assert _count(client, url) == before
+
+
+# ---------------------------------------------------------------- complete before it is shared
+
+
+def _sv(message: str) -> str:
+    with translation.override("sv"):
+        return translation.gettext(message)
+
+
+def test_an_empty_mapping_form_is_refused(client, world):
+    as_user(client, world.counsellor_a)
+    url = reverse("cases:mapping_create", args=[world.student_a1.public_id])
+    response = client.post(url, {"conducted_on": "", "draft": "1"})
+    assert response.status_code == 200
+    assert escape(_sv("The mapping is empty: write at least one part before saving it.")) in (
+        response.content.decode()
+    )
+    assert not SchoolSocialMapping.objects.exists()
+
+
+def test_a_draft_is_saved_and_done_asks_for_every_part(client, world):
+    as_user(client, world.counsellor_a)
+    url = reverse("cases:mapping_create", args=[world.student_a1.public_id])
+    done = client.post(url, {"wellbeing": "Sover dåligt", "done": "1"})
+    assert done.status_code == 200
+    errors = done.context["form"].errors
+    assert errors["conducted_on"] == [_sv("Give the date of the talk with the student.")]
+    assert set(errors) == {"conducted_on", "school_situation", "home_and_leisure", "support_needed"}
+    assert not SchoolSocialMapping.objects.exists()
+
+    draft = client.post(url, {"wellbeing": "Sover dåligt", "draft": "1"})
+    assert draft.status_code == 302
+    saved = SchoolSocialMapping.objects.get()
+    detail = client.get(reverse("cases:mapping_detail", args=[saved.public_id]))
+    page = detail.content.decode()
+    assert escape(_sv("Draft: the mapping is not complete")) in page
+    assert reverse("cases:mapping_approval", args=[saved.public_id]) not in page
+    forged = client.post(
+        reverse("cases:mapping_approval", args=[saved.public_id]),
+        {
+            "version": saved.version,
+            "approval": "approved",
+            "approval_on": timezone.localdate().isoformat(),
+        },
+    )
+    assert forged.status_code == 200
+    saved.refresh_from_db()
+    assert saved.approval == MappingApproval.PENDING
+
+
+def test_an_approval_before_the_talk_is_shown_at_its_field(client, world):
+    talk = timezone.localdate() - datetime.timedelta(days=2)
+    record = new_mapping(world, conducted_on=talk)
+    as_user(client, world.counsellor_a)
+    response = client.post(
+        reverse("cases:mapping_approval", args=[record.public_id]),
+        {
+            "version": record.version,
+            "approval": "approved",
+            "approval_on": (talk - datetime.timedelta(days=1)).isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "approval_on" in response.context["form"].errors
+    record.refresh_from_db()
+    assert record.approval == MappingApproval.PENDING
+
+
+def test_a_too_long_area_is_refused_with_a_message(client, world):
+    as_user(client, world.counsellor_a)
+    url = reverse("cases:mapping_create", args=[world.student_a1.public_id])
+    response = client.post(url, {"wellbeing": "x" * 10_001, "draft": "1"})
+    assert response.status_code == 200
+    assert "wellbeing" in response.context["form"].errors
+    assert not SchoolSocialMapping.objects.exists()

@@ -72,7 +72,7 @@ def test_counsellor_records_a_mapping_that_reaches_the_eht_agenda_after_approval
     page.locator("input[name=analysis_absence_increased][value=agrees]").check()
     page.locator("input[name=analysis_low_mood][value=partly]").check()
     shot(page, "mapping-form")
-    page.locator("form.mapping-form button[type=submit]").click()
+    page.locator("form.mapping-form button[name=done]").click()
     page.wait_for_load_state()
 
     record = SchoolSocialMapping.objects.get(case__student=student)
