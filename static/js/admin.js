@@ -1,7 +1,8 @@
 // The administration site's autocomplete fields (Select2, from Django's admin) name their
-// combobox only by the value chosen, so an empty one has no accessible name at all (axe
-// "aria-input-field-name", WCAG 4.1.2). Name each by its field's label (or, in an inline
-// row, the select's own aria-label) followed by the value: "Användare: Anna Andersson".
+// combobox, and the read-only "textbox" inside it that shows the value, only by the value
+// chosen, so an empty one has no accessible name at all (axe "aria-input-field-name", WCAG
+// 4.1.2). Name both by the field's label (or, in an inline row, the select's own
+// aria-label) followed by the value: "Användare Anna Andersson".
 (function () {
   "use strict";
 
@@ -37,15 +38,22 @@
       if (!name) {
         return;
       }
-      var shown = combobox.getAttribute("aria-labelledby");
-      combobox.setAttribute("aria-labelledby", name.id + (shown ? " " + shown : ""));
+      var shown = combobox.querySelector(".select2-selection__rendered");
+      var value = shown && shown.id ? " " + shown.id : "";
+      combobox.setAttribute("aria-labelledby", name.id + value);
+      if (value) {
+        shown.setAttribute("aria-labelledby", name.id + value);
+      }
       combobox.dataset.sstNamed = "1";
     });
   }
 
-  // Django's autocomplete.js starts Select2 when the document is ready and on every new
-  // inline row; run after it in both cases.
-  window.addEventListener("load", nameComboboxes);
+  // Django's autocomplete.js starts Select2 in a jQuery "ready" handler and on every new
+  // inline row. This script is deferred, so it runs after autocomplete.js was loaded, and a
+  // ready handler added here runs after that one ("load" may come first: no race).
+  if (window.django && window.django.jQuery) {
+    window.django.jQuery(nameComboboxes);
+  }
   document.addEventListener("formset:added", function () {
     window.setTimeout(nameComboboxes, 0);
   });

@@ -97,7 +97,10 @@ def test_tabular_inline_names_each_input_by_column_and_row(client, world):
         page = client.get(reverse("admin:sst_user_change", args=[user.pk])).content.decode()
         membership = str(user.memberships.get(role=Role.COUNSELLOR))
     assert _aria_label(_tag(page, "memberships-0-role")) == f"Roll för {membership}"
-    assert _aria_label(_tag(page, "memberships-0-starts_on")).startswith("Startdatum för ")
+    assert _aria_label(_tag(page, "memberships-0-starts_on")) == f"Startdatum för {membership}"
+    # A foreign key behind Django's add/change icons, and the delete box the formset adds.
+    assert _aria_label(_tag(page, "memberships-0-school")) == f"Skola för {membership}"
+    assert _aria_label(_tag(page, "memberships-0-DELETE")) == f"Radera för {membership}"
     # The empty row the "add another" button copies is named as a new row.
     assert _aria_label(_tag(page, "memberships-__prefix__-role")) == "Roll för ny rad"
 
