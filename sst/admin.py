@@ -60,7 +60,7 @@ def _name_by_row(form: forms.BaseForm, row: str) -> None:
             continue
         # Django's related-object wrapper (the add/change icons) renders the widget it wraps,
         # and its own ``attrs`` is the wrapped widget's dict from before the form copied it.
-        target = getattr(widget, "widget", widget)
+        target: forms.Widget = getattr(widget, "widget", None) or widget
         target.attrs = {
             **target.attrs,
             "aria-label": _("%(field)s for %(row)s") % {"field": field.label, "row": row},
