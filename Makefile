@@ -21,10 +21,14 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && \
 	{ echo $$p; break; }; done)
+# axe-core (npm) checks every page for accessibility in tests/e2e/test_every_page.py. Pinned:
+# a new axe release can bring new rules, and CI should change only when we bump this.
+AXE_CORE_VERSION := 4.14.1
+AXE_STAMP := var/npm/.axe-core-$(AXE_CORE_VERSION)
 # WeasyPrint (PDF export) needs Pango from the operating system.
 PANGO_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: help install system-deps demo test lint format check-deploy \
+.PHONY: help install system-deps axe-core demo test lint format check-deploy \
 	messages clean distclean
 
 help:
@@ -83,13 +87,26 @@ system-deps: $(STAMP)
 		echo "      Everything else works without them; continuing."; \
 	fi
 
+# axe-core for the accessibility crawl, into var/npm, when npm is there (CI installs it);
+# without it the crawl is skipped, or fails under SST_REQUIRE_BROWSER=1.
+axe-core: $(AXE_STAMP)
+
+$(AXE_STAMP): | var
+	@if command -v npm >/dev/null 2>&1; then \
+		echo "Installing axe-core $(AXE_CORE_VERSION) into var/npm (accessibility tests)"; \
+		npm install --prefix var/npm --no-audit --no-fund --silent \
+			axe-core@$(AXE_CORE_VERSION) && touch $(AXE_STAMP); \
+	else \
+		echo "NOTE: npm not found: the accessibility crawl (axe-core) will be skipped."; \
+	fi
+
 demo: system-deps var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "SST is starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: system-deps var
+test: system-deps var axe-core
 	$(BIN)/pytest $(ARGS)
 
 lint: $(STAMP)

@@ -154,7 +154,10 @@ class StaircasePolicy(models.Model):
     """
 
     municipality = models.OneToOneField(
-        Municipality, on_delete=models.CASCADE, related_name="staircase_policy"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="staircase_policy",
+        verbose_name=_("municipality"),
     )
     step2_pct = models.DecimalField(
         _("step 2 (mentor checklist) at least, %"), max_digits=4, decimal_places=1, default=10
@@ -202,7 +205,7 @@ class StaircasePolicy(models.Model):
     late_count = models.PositiveSmallIntegerField(
         _("repeated late arrivals: at least this many in a month"), default=5
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("staircase policy")

@@ -377,7 +377,7 @@ class CauseFactor(models.Model):
     group = models.CharField(_("group"), max_length=12, choices=CauseGroup.choices)
     label = models.CharField(_("factor"), max_length=120)
     active = models.BooleanField(_("in use"), default=True)
-    order = models.PositiveSmallIntegerField(default=0)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         verbose_name = _("cause factor")

@@ -355,7 +355,7 @@ class RoleMembership(models.Model):
         blank=True,
         help_text=_("Last day of the membership; empty if open."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = RoleMembershipQuerySet.as_manager()
 
