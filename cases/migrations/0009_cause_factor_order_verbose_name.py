@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0007_case_closure_reason'),
+        ("cases", "0008_bounded_free_text"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='causefactor',
-            name='order',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='order'),
+            model_name="causefactor",
+            name="order",
+            field=models.PositiveSmallIntegerField(default=0, verbose_name="order"),
         ),
     ]
