@@ -33,6 +33,16 @@ class StaircasePolicyAdmin(PolicyAdmin):
                 ]
             },
         ),
+        (
+            _("Each step follows the one before"),
+            {
+                "fields": [
+                    "lower_steps_on_entry",
+                    "principal_at_step_3",
+                    ("late_continued_enabled", "late_continued_months"),
+                ]
+            },
+        ),
     ]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -36,6 +36,6 @@ class AttendanceConfig(AppConfig):
             add_arguments=demo.add_arguments,
             check_options=demo.check_options,
         )
-        desk.register(order=10, panel=views.alerts_panel)
+        desk.register(order=10, panel=views.inbox_panel)
         desk.register(order=20, panel=views.mentor_panel)
         desk.register(order=30, panel=views.schools_panel)

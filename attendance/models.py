@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -205,6 +206,30 @@ class StaircasePolicy(models.Model):
     late_count = models.PositiveSmallIntegerField(
         _("repeated late arrivals: at least this many in a month"), default=5
     )
+    # "Continued" (004): each step follows the one before. Where municipalities differ, a
+    # switch; Trosa's reading is the default.
+    lower_steps_on_entry = models.BooleanField(
+        _("a student who enters above step 2 also gets the lower steps' work"),
+        default=True,
+        help_text=_(
+            "A first month at step 3 or 4 also makes the mentor's checklist (and at step 4 the "
+            "student health team's mapping) due, unless the student was already at that step "
+            "the month before."
+        ),
+    )
+    principal_at_step_3 = models.BooleanField(
+        _("the principal is alerted at step 3 (and gives the counsellor the mapping)"),
+        default=True,
+    )
+    late_continued_enabled = models.BooleanField(
+        _("alert the principal and the student health team when late arrivals continue"),
+        default=True,
+    )
+    late_continued_months = models.PositiveSmallIntegerField(
+        _("late arrivals continue: repeated late arrivals in this many consecutive months"),
+        default=2,
+        validators=[MinValueValidator(2)],
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -224,6 +249,21 @@ class Rule(models.TextChoices):
     INVALID_STREAK = "invalid_streak", _("Continuous invalid absence")
     TERM = "term", _("High absence over the term")
     LATE = "late", _("Repeated late arrivals")
+    LATE_CONTINUED = "late_continued", _("Late arrivals continue")
+
+
+# Most urgent first: the desk's inbox sorts a student by the most urgent rule that fired.
+RULE_URGENCY: dict[str, int] = {
+    Rule.INVALID_STREAK: 9,
+    Rule.SINGLE_MONTH: 8,
+    Rule.TWO_MONTHS: 7,
+    Rule.STEP_4: 6,
+    Rule.TERM: 5,
+    Rule.STEP_3: 4,
+    Rule.LATE_CONTINUED: 3,
+    Rule.STEP_2: 2,
+    Rule.LATE: 1,
+}
 
 
 class DueKind(models.TextChoices):
@@ -233,6 +273,22 @@ class DueKind(models.TextChoices):
     REPORT = "report", _("Report to the head of schools and social services")
     INTENSIVE = "intensive", _("Consider intensive team support")
     GUARDIAN_CONTACT = "guardian_contact", _("Contact the guardian about late arrivals")
+    # What each person alerted by a step-3 or late-arrival rule does (AlertRecipient.task).
+    REPORT_TO_EHT = "report_to_eht", _("Report the student to the student health team")
+    SOCIAL_MAPPING = "social_mapping", _("School-social mapping")
+    PEDAGOGICAL_MAPPING = "pedagogical_mapping", _("Pedagogical mapping")
+    HEALTH_TALK = "health_talk", _("Health talk, if the absence is due to illness")
+    ASSIGN_MAPPING = "assign_mapping", _("Give the counsellor the school-social mapping")
+    LATE_REPORT = "late_report", _("Late arrivals continue: the principal and the team act")
+
+
+class AcknowledgeReason(models.TextChoices):
+    """Why a task was acknowledged rather than done (kept with the acknowledgement)."""
+
+    SEEN = "seen", _("Seen; nothing more to do now")
+    HANDLED_ELSEWHERE = "handled_elsewhere", _("Already handled (outside the system)")
+    ALREADY_UNDER_WAY = "already_under_way", _("Work already under way for this student")
+    NOT_APPLICABLE = "not_applicable", _("Does not apply to this student")
 
 
 class Alert(models.Model):
@@ -264,23 +320,40 @@ class Alert(models.Model):
 
 
 class AlertRecipient(models.Model):
-    """Who must act on an alert; each acknowledges it for themself."""
+    """One person's task from an alert: what they do (``task``), done by doing it
+    (``done_at``, set by the service that records the work) or acknowledged with a reason."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="recipients")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absence_alerts"
     )
     role = models.CharField(max_length=32)
+    task = models.CharField(max_length=20, choices=DueKind.choices)
+    done_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_reason = models.CharField(
+        max_length=20, choices=AcknowledgeReason.choices, blank=True
+    )
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["alert", "user"], name="alert_recipient_unique")
+            models.UniqueConstraint(
+                fields=["alert", "user", "task"], name="alert_recipient_task_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "acknowledged_at", "done_at"], name="alert_recipient_open_idx"
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.alert} → {self.user_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None and self.acknowledged_at is None
 
 
 class ImportKind(models.TextChoices):

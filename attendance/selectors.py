@@ -151,36 +151,6 @@ def _visible_alerts_of(user: access.AnyUser) -> QuerySet[AlertRecipient]:
     ).select_related("alert__student")
 
 
-@dataclass
-class AlertInbox:
-    open: list[AlertRecipient]
-    open_count: int
-    done: list[AlertRecipient]
-
-
-def alert_inbox(user: access.AnyUser, *, open_limit: int = 50, done_limit: int = 10) -> AlertInbox:
-    """The user's alerts for students they can still see: open first, then recently done.
-
-    One query (two when there are more open alerts than are shown)."""
-    if not user.is_authenticated:
-        return AlertInbox([], 0, [])
-    visible = _visible_alerts_of(user)
-    fetched = list(
-        visible.order_by(
-            F("acknowledged_at").desc(nulls_first=True),
-            "-alert__period_end",
-            "-alert__created_at",
-            "-pk",
-        )[: open_limit + done_limit]
-    )
-    open_list = [r for r in fetched if r.acknowledged_at is None][:open_limit]
-    done = [r for r in fetched if r.acknowledged_at is not None][:done_limit]
-    open_count = len(open_list)
-    if open_count == open_limit:
-        open_count = visible.filter(acknowledged_at__isnull=True).count()
-    return AlertInbox(open_list, open_count, done)
-
-
 def alert_recipient_for_user(user: access.AnyUser, alert_id: uuid.UUID | str) -> AlertRecipient:
     """The user's own recipient row of an alert about a student they can see; else 404."""
     recipient = _visible_alerts_of(user).filter(alert__public_id=alert_id).first()

@@ -8,11 +8,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sst import audit
-from sst.models import User
+from sst.models import Student, User
 
 from . import rollup, staircase
 from .locks import lock_absence_writes
-from .models import AlertRecipient, StaircasePolicy
+from .models import AcknowledgeReason, AlertRecipient, DueKind, StaircasePolicy
 
 
 def absence_month_refresh(*, month: datetime.date) -> dict[str, int]:
@@ -51,19 +51,82 @@ def absence_pending_months_refresh() -> list[str]:
 
 
 @transaction.atomic
-def alert_acknowledge(*, recipient: AlertRecipient, by: User) -> AlertRecipient:
+def alert_acknowledge(
+    *, recipient: AlertRecipient, by: User, reason: str = AcknowledgeReason.SEEN
+) -> AlertRecipient:
     if recipient.acknowledged_at is None:
         recipient.acknowledged_at = timezone.now()
-        recipient.save(update_fields=["acknowledged_at"])
+        recipient.acknowledged_reason = reason
+        recipient.save(update_fields=["acknowledged_at", "acknowledged_reason"])
         audit.record(
             user=by,
-            action=audit.AuditAction.UPDATE,
+            action=audit.AuditAction.ACKNOWLEDGE,
             object_type=audit.AuditObjectType.ABSENCE_ALERT,
             object_id=str(recipient.alert.public_id),
             student_id=recipient.alert.student.public_id,
             role=recipient.role,
+            detail={"reason": reason, "task": recipient.task},
         )
     return recipient
+
+
+@transaction.atomic
+def inbox_acknowledge(
+    *, recipients: list[AlertRecipient], by: User, reason: str
+) -> list[AlertRecipient]:
+    """Acknowledge a person's open tasks (the inbox's bulk acknowledge) with one reason: one
+    update, and one audit row per student naming the alerts and the reason."""
+    if reason not in AcknowledgeReason.values:
+        raise ValueError(reason)
+    open_rows = [r for r in recipients if r.is_open and r.user_id == by.pk]
+    if not open_rows:
+        return []
+    now = timezone.now()
+    AlertRecipient.objects.filter(pk__in=[r.pk for r in open_rows]).update(
+        acknowledged_at=now, acknowledged_reason=reason
+    )
+    by_student: dict[int, list[AlertRecipient]] = {}
+    for row in open_rows:
+        row.acknowledged_at, row.acknowledged_reason = now, reason
+        by_student.setdefault(row.alert.student_id, []).append(row)
+    for rows in by_student.values():
+        student = rows[0].alert.student
+        audit.record(
+            user=by,
+            action=audit.AuditAction.ACKNOWLEDGE,
+            object_type=audit.AuditObjectType.ABSENCE_ALERT,
+            object_id=str(student.public_id),
+            student_id=student.public_id,
+            role=",".join(sorted({r.role for r in rows})),
+            detail={
+                "reason": reason,
+                "alerts": sorted({str(r.alert.public_id) for r in rows}),
+                "tasks": sorted({r.task for r in rows}),
+            },
+        )
+    return open_rows
+
+
+def tasks_done(*, student: Student, tasks: list[DueKind], by: User) -> int:
+    """Mark the student's open tasks of these kinds done, for everyone who had them: the work
+    was done (a checklist, a mapping, a health talk, the principal's decision). Called by the
+    services that record that work; returns how many tasks were closed."""
+    done = AlertRecipient.objects.filter(
+        alert__student_id=student.pk,
+        task__in=tasks,
+        done_at__isnull=True,
+        acknowledged_at__isnull=True,
+    ).update(done_at=timezone.now())
+    if done:
+        audit.record(
+            user=by,
+            action=audit.AuditAction.UPDATE,
+            object_type=audit.AuditObjectType.ABSENCE_ALERT,
+            object_id=str(student.public_id),
+            student_id=student.public_id,
+            detail={"tasks_done": sorted(str(t) for t in tasks), "count": done},
+        )
+    return done
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Count, Min, OuterRef, Subquery, Sum
 
 from sst import access
 from sst.access import Capability
@@ -34,18 +34,63 @@ from .models import (
 )
 from .rollup import month_start, term_of
 
-# Who is alerted by each rule (the capability table in sst/capabilities.py says which roles,
-# at which places, hold each kind of due work) and what is due.
-RULE_ACTION: dict[str, tuple[Capability, str]] = {
-    Rule.STEP_2: (Capability.ALERTED_CHECKLIST, DueKind.CHECKLIST),
-    Rule.STEP_3: (Capability.ALERTED_EHT_MAPPING, DueKind.EHT_MAPPING),
-    Rule.STEP_4: (Capability.ALERTED_ESCALATION, DueKind.ESCALATION),
-    Rule.SINGLE_MONTH: (Capability.ALERTED_ESCALATION, DueKind.ESCALATION),
-    Rule.TWO_MONTHS: (Capability.ALERTED_ESCALATION, DueKind.ESCALATION),
-    Rule.INVALID_STREAK: (Capability.ALERTED_REPORT, DueKind.REPORT),
-    Rule.TERM: (Capability.ALERTED_INTENSIVE, DueKind.INTENSIVE),
-    Rule.LATE: (Capability.ALERTED_GUARDIAN_CONTACT, DueKind.GUARDIAN_CONTACT),
+# What each rule makes due (the alert's headline) and who is alerted: the capabilities whose
+# holders (sst/capabilities.py says which roles, at which places) each get their own task.
+RULE_DUE: dict[str, DueKind] = {
+    Rule.STEP_2: DueKind.CHECKLIST,
+    Rule.STEP_3: DueKind.EHT_MAPPING,
+    Rule.STEP_4: DueKind.ESCALATION,
+    Rule.SINGLE_MONTH: DueKind.ESCALATION,
+    Rule.TWO_MONTHS: DueKind.ESCALATION,
+    Rule.INVALID_STREAK: DueKind.REPORT,
+    Rule.TERM: DueKind.INTENSIVE,
+    Rule.LATE: DueKind.GUARDIAN_CONTACT,
+    Rule.LATE_CONTINUED: DueKind.LATE_REPORT,
 }
+RULE_ALERTED: dict[str, tuple[Capability, ...]] = {
+    Rule.STEP_2: (Capability.ALERTED_CHECKLIST,),
+    # 004 step 4: the mentor informs the principal, who gives the counsellor the mapping; the
+    # special educator maps the school work; the nurse holds a health talk if it is illness.
+    Rule.STEP_3: (
+        Capability.ALERTED_EHT_MAPPING,
+        Capability.ALERTED_SOCIAL_MAPPING,
+        Capability.ALERTED_PEDAGOGICAL_MAPPING,
+        Capability.ALERTED_HEALTH_TALK,
+        Capability.ALERTED_STEP_3,
+    ),
+    Rule.STEP_4: (Capability.ALERTED_ESCALATION,),
+    Rule.SINGLE_MONTH: (Capability.ALERTED_ESCALATION,),
+    Rule.TWO_MONTHS: (Capability.ALERTED_ESCALATION,),
+    Rule.INVALID_STREAK: (Capability.ALERTED_REPORT,),
+    Rule.TERM: (Capability.ALERTED_INTENSIVE,),
+    Rule.LATE: (Capability.ALERTED_GUARDIAN_CONTACT,),
+    # 004, late arrivals: if they continue, the mentor reports it to the principal and the EHT.
+    Rule.LATE_CONTINUED: (Capability.ALERTED_LATE_ARRIVALS,),
+}
+# The task each alerted capability gives its holder (AlertRecipient.task).
+TASK_OF: dict[Capability, DueKind] = {
+    Capability.ALERTED_CHECKLIST: DueKind.CHECKLIST,
+    Capability.ALERTED_EHT_MAPPING: DueKind.REPORT_TO_EHT,
+    Capability.ALERTED_SOCIAL_MAPPING: DueKind.SOCIAL_MAPPING,
+    Capability.ALERTED_PEDAGOGICAL_MAPPING: DueKind.PEDAGOGICAL_MAPPING,
+    Capability.ALERTED_HEALTH_TALK: DueKind.HEALTH_TALK,
+    Capability.ALERTED_STEP_3: DueKind.ASSIGN_MAPPING,
+    Capability.ALERTED_ESCALATION: DueKind.ESCALATION,
+    Capability.ALERTED_REPORT: DueKind.REPORT,
+    Capability.ALERTED_INTENSIVE: DueKind.INTENSIVE,
+    Capability.ALERTED_GUARDIAN_CONTACT: DueKind.GUARDIAN_CONTACT,
+    Capability.ALERTED_LATE_ARRIVALS: DueKind.LATE_REPORT,
+}
+
+
+def alerted_by(policy: StaircasePolicy, rule: str) -> tuple[Capability, ...]:
+    """The capabilities alerted by ``rule`` under the municipality's policy."""
+    alerted = RULE_ALERTED[rule]
+    if rule == Rule.STEP_3 and not policy.principal_at_step_3:
+        alerted = tuple(c for c in alerted if c != Capability.ALERTED_STEP_3)
+    return alerted
+
+
 STEP_RULES = {2: Rule.STEP_2, 3: Rule.STEP_3, 4: Rule.STEP_4}
 
 
@@ -113,13 +158,40 @@ def find_hits(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
     municipality = policy.municipality_id
     hits: list[RuleHit] = []
 
-    monthly = MonthlyAbsence.objects.filter(
-        month=month, scheduled_min__gt=0, student__school__district__municipality=municipality
-    ).values_list("student_id", "step", "valid_min", "invalid_min", "scheduled_min", "late_count")
-    for student_id, step, valid, invalid, scheduled, late in monthly:
+    previous = month_start(month - datetime.timedelta(days=1))
+    monthly = (
+        MonthlyAbsence.objects.filter(
+            month=month, scheduled_min__gt=0, student__school__district__municipality=municipality
+        )
+        .annotate(
+            previous_step=Subquery(
+                MonthlyAbsence.objects.filter(
+                    student_id=OuterRef("student_id"), month=previous, scheduled_min__gt=0
+                ).values("step")[:1]
+            )
+        )
+        .values_list(
+            "student_id",
+            "step",
+            "valid_min",
+            "invalid_min",
+            "scheduled_min",
+            "late_count",
+            "previous_step",
+        )
+    )
+    for student_id, step, valid, invalid, scheduled, late, previous_step in monthly:
         pct = percent(valid + invalid, scheduled)
         if step in STEP_RULES:
             hits.append(RuleHit(student_id, STEP_RULES[step], month, month_end, value_pct=pct))
+            # "Continued" (004): each step follows the one before. A student who enters
+            # above step 2 also gets the work of the steps they skipped, unless they were at
+            # that step (or higher) the month before, when that work was given already.
+            if policy.lower_steps_on_entry:
+                for lower in range(max(2, (previous_step or 0) + 1), step):
+                    hits.append(
+                        RuleHit(student_id, STEP_RULES[lower], month, month_end, value_pct=pct)
+                    )
         if (
             policy.single_month_enabled
             and (valid + invalid) * 100 >= policy.single_month_pct * scheduled
@@ -128,8 +200,10 @@ def find_hits(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
         if policy.late_enabled and late >= policy.late_count:
             hits.append(RuleHit(student_id, Rule.LATE, month, month_end, value_count=late))
 
+    if policy.late_enabled and policy.late_continued_enabled:
+        hits.extend(late_continued(policy, month))
+
     if policy.two_months_enabled:
-        previous = month_start(month - datetime.timedelta(days=1))
         for student_id, absent, scheduled in _rows(
             f"""
             SELECT cur.student_id, cur.valid_min + cur.invalid_min + prev.valid_min
@@ -180,6 +254,36 @@ def find_hits(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
     if policy.invalid_streak_enabled:
         hits.extend(invalid_streaks(policy, month))
     return hits
+
+
+def late_continued(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
+    """Students with repeated late arrivals (at least ``late_count`` in a month) in each of
+    the last ``late_continued_months`` months up to ``month``: the mentor has contacted the
+    guardian and the late arrivals continue (004), so the principal and the EHT are told.
+
+    The period runs from the first of those months to the end of ``month``; one query."""
+    months = max(2, policy.late_continued_months)
+    first = month
+    for _i in range(months - 1):
+        first = month_start(first - datetime.timedelta(days=1))
+    month_end = next_month(month) - datetime.timedelta(days=1)
+    rows = (
+        MonthlyAbsence.objects.filter(
+            month__gte=first,
+            month__lte=month,
+            late_count__gte=policy.late_count,
+            student__school__district__municipality=policy.municipality_id,
+        )
+        .values("student_id")
+        .annotate(months=Count("pk"), late=Sum("late_count"))
+        .filter(months=months)
+        .values_list("student_id", "late")
+        .order_by()
+    )
+    return [
+        RuleHit(student_id, Rule.LATE_CONTINUED, first, month_end, value_count=int(late))
+        for student_id, late in rows
+    ]
 
 
 def invalid_streaks(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
@@ -268,14 +372,14 @@ def evaluate_month(month: datetime.date) -> Evaluation:
             lock_absence_writes()
             set_steps(policy, month)
             hits = find_hits(policy, month)
-            created, recipients = create_alerts(hits)
+            created, recipients = create_alerts(hits, policy)
         totals = [totals[0] + len(hits), totals[1] + created, totals[2] + recipients]
     if totals[2]:
         queue.alert_notices_after_commit()
     return Evaluation(*totals)
 
 
-def create_alerts(hits: list[RuleHit]) -> tuple[int, int]:
+def create_alerts(hits: list[RuleHit], policy: StaircasePolicy) -> tuple[int, int]:
     """Alerts for hits not alerted before, and their recipients; returns counts created."""
     if not hits:
         return 0, 0
@@ -304,25 +408,27 @@ def create_alerts(hits: list[RuleHit]) -> tuple[int, int]:
                 period_end=hit.period_end,
                 value_pct=hit.value_pct,
                 value_count=hit.value_count,
-                due=RULE_ACTION[hit.rule][1],
+                due=RULE_DUE[hit.rule],
             )
             for hit in new
         ],
         ignore_conflicts=True,  # a concurrent evaluation may have created the same alert
     )
-    recipients = _recipients_for(new)
+    recipients = _recipients_for(new, policy)
     before = AlertRecipient.objects.filter(alert__student_id__in=student_ids).count()
     AlertRecipient.objects.bulk_create(recipients, ignore_conflicts=True)
     after = AlertRecipient.objects.filter(alert__student_id__in=student_ids).count()
     return len(new), after - before
 
 
-def _recipients_for(hits: list[RuleHit]) -> list[AlertRecipient]:
-    """The people who hold the alerted capability today, for each new alert's student."""
+def _recipients_for(hits: list[RuleHit], policy: StaircasePolicy) -> list[AlertRecipient]:
+    """The people who hold an alerted capability today, for each new alert's student: one
+    task each per capability (a person holding two gets both tasks)."""
     if not hits:
         return []
     student_ids = {h.student_id for h in hits}
-    held = access.holders_of_students(student_ids, {RULE_ACTION[h.rule][0] for h in hits})
+    wanted = {c for h in hits for c in alerted_by(policy, h.rule)}
+    held = access.holders_of_students(student_ids, wanted)
     alerts = {
         (a.student_id, a.rule, a.period_start): a.pk
         for a in Alert.objects.filter(student_id__in=student_ids).only(
@@ -332,6 +438,14 @@ def _recipients_for(hits: list[RuleHit]) -> list[AlertRecipient]:
     rows = []
     for hit in hits:
         alert_id = alerts[(hit.student_id, hit.rule, hit.period_start)]
-        for holder in held.get((hit.student_id, RULE_ACTION[hit.rule][0]), []):
-            rows.append(AlertRecipient(alert_id=alert_id, user_id=holder.user_id, role=holder.role))
+        for capability in alerted_by(policy, hit.rule):
+            for holder in held.get((hit.student_id, capability), []):
+                rows.append(
+                    AlertRecipient(
+                        alert_id=alert_id,
+                        user_id=holder.user_id,
+                        role=holder.role,
+                        task=TASK_OF[capability],
+                    )
+                )
     return rows

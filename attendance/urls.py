@@ -9,4 +9,5 @@ urlpatterns = [
     path("skola/<str:unit_code>/", views.school_overview, name="school_overview"),
     path("skola/<str:unit_code>/export.csv", views.school_export, name="school_export"),
     path("larm/<uuid:alert_id>/kvittera/", views.alert_acknowledge, name="alert_acknowledge"),
+    path("inkorg/kvittera/", views.inbox_acknowledge, name="inbox_acknowledge"),
 ]

@@ -8,6 +8,7 @@ view is audited. The small filter forms live here because only these views use t
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django import forms
@@ -20,14 +21,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from sst import access, audit
 from sst.models import Grade
 
-from . import export, selectors, services
-from .models import StaircasePolicy
+from . import export, inbox, selectors, services
+from .models import AcknowledgeReason, StaircasePolicy
 from .rollup import month_start, term_of
 from .templatetags.absence import month_label, pct
 
@@ -300,27 +301,101 @@ def _safe_next(request: HttpRequest) -> str:
 @access.staff_view
 @require_POST
 def alert_acknowledge(request: HttpRequest, alert_id: str) -> HttpResponse:
+    """Acknowledge the user's own tasks of one alert (the student's absence page)."""
     recipient = selectors.alert_recipient_for_user(request.user, alert_id)
     services.alert_acknowledge(recipient=recipient, by=request.user)  # type: ignore[arg-type]
     messages.success(request, _("The alert is marked as acknowledged."))
     return HttpResponseRedirect(_safe_next(request))
 
 
+class InboxAcknowledgeForm(forms.Form):
+    """The inbox's bulk acknowledge: the students chosen and one reason for all of them."""
+
+    elev = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Students"), coerce=str, required=True, choices=()
+    )
+    reason = forms.ChoiceField(
+        label=gettext_lazy("Reason"), choices=AcknowledgeReason.choices, initial=""
+    )
+
+    def __init__(self, data: Any, *, student_ids: list[str] | None = None) -> None:
+        super().__init__(data)
+        # Any well-formed ids: the selector keeps only the user's own open tasks.
+        chosen = student_ids if student_ids is not None else (data.getlist("elev") if data else [])
+        self.fields["elev"].choices = [(i, i) for i in chosen if _is_uuid(i)]  # type: ignore[attr-defined]
+        self.fields["reason"].choices = [  # type: ignore[attr-defined]
+            ("", _("Choose a reason")),
+            *AcknowledgeReason.choices,
+        ]
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@access.staff_view
+@require_POST
+def inbox_acknowledge(request: HttpRequest) -> HttpResponse:
+    """Acknowledge the user's open tasks about the chosen students, with a reason."""
+    form = InboxAcknowledgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose at least one student and a reason."))
+        return HttpResponseRedirect(_safe_next(request))
+    recipients = inbox.open_tasks_for_students(request.user, form.cleaned_data["elev"])
+    if not recipients:
+        raise access.refuse(request.user, audit.AuditObjectType.ABSENCE_ALERT, "inbox")
+    done = services.inbox_acknowledge(
+        recipients=recipients,
+        by=request.user,  # type: ignore[arg-type]
+        reason=form.cleaned_data["reason"],
+    )
+    students = len({r.alert.student_id for r in done})
+    messages.success(
+        request,
+        ngettext(
+            "The tasks about %(count)d student are acknowledged.",
+            "The tasks about %(count)d students are acknowledged.",
+            students,
+        )
+        % {"count": students},
+    )
+    return HttpResponseRedirect(_safe_next(request))
+
+
 # ---------------------------------------------------------------- panels on "my desk"
 
+INBOX_PAGE_PARAMETER = "inkorg"
 
-def alerts_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
-    """The alert inbox: the user's unacknowledged alerts first, then recently acknowledged."""
-    inbox = selectors.alert_inbox(request.user)
-    if not inbox.open and not inbox.done:
+
+def inbox_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
+    """The inbox: one row per student with the user's open tasks, most urgent first."""
+    found = inbox.inbox(request.user, page=request.GET.get(INBOX_PAGE_PARAMETER))
+    if not found.rows and not found.done:
         return None
     audit.record(
         user=request.user,
         action=audit.AuditAction.LIST,
         object_type=audit.AuditObjectType.ABSENCE_ALERT,
-        detail={"page": "desk", "count": len(inbox.open) + len(inbox.done)},
+        detail={
+            "page": "desk",
+            "students": [str(row.student.public_id) for row in found.rows],
+            "done": len(found.done),
+        },
     )
-    return "attendance/panel_alerts.html", {"inbox": inbox, "next": request.get_full_path()}
+    query = request.GET.copy()
+    query.pop(INBOX_PAGE_PARAMETER, None)
+    return "attendance/panel_inbox.html", {
+        "inbox": found,
+        "next": request.get_full_path(),
+        "form": InboxAcknowledgeForm(None, student_ids=[]),
+        "page_parameter": INBOX_PAGE_PARAMETER,
+        "show_all": inbox.SHOW_ALL,
+        "query": query.urlencode(),
+    }
 
 
 def mentor_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:

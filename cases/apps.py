@@ -19,9 +19,10 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from sst import demo as core_demo
 
-        from . import demo
+        from . import demo, inbox
 
         core_demo.register(app_label=self.label, seed=demo.seed_demo_part)
+        inbox.register_actions()
         for name in PANEL_MODULES:
             try:
                 module = import_module(name)

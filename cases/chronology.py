@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from attendance.models import Alert
@@ -47,6 +48,8 @@ class Entry:
     text: str = ""
     restricted_to: str = ""
     hidden: bool = False
+    # Shown instead of the time when the entry is about a period (an absence alert's month).
+    when_label: str = ""
 
     @property
     def restriction(self) -> str:
@@ -85,6 +88,16 @@ def _alert_window(case: Case) -> Q:
     if case.closed_at is not None:
         window &= Q(created_at__lte=case.closed_at)
     return window
+
+
+def _placed_at(alert: Alert) -> datetime.datetime:
+    """Where an absence alert stands in the chronology: at the end of the period it is about
+    (or when it was computed, if that came first, as in the current month) — not at the
+    moment it was computed, which for data imported later says nothing about the student."""
+    end_of_period = timezone.make_aware(
+        datetime.datetime.combine(alert.period_end, datetime.time(23, 59))
+    )
+    return min(alert.created_at, end_of_period)
 
 
 def chronology(user: access.AnyUser, case: Case, *, kinds: Iterable[str] = ()) -> Chronology:
@@ -163,7 +176,8 @@ def chronology(user: access.AnyUser, case: Case, *, kinds: Iterable[str] = ()) -
                 Entry(
                     kind=EventKind.ALERT,
                     kind_label=alert_label,
-                    happened_at=alert.created_at,
+                    happened_at=_placed_at(alert),
+                    when_label=period(alert.period_start, alert.period_end),
                     who=automatic,
                     summary=_("%(rule)s, %(period)s: %(value)s")
                     % {

@@ -20,7 +20,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from attendance.models import MonthlyAbsence, next_month
+from attendance import services as attendance_services
+from attendance.models import AlertRecipient, DueKind, MonthlyAbsence, next_month
 from attendance.selectors import previous_month
 from sst import access, audit
 from sst.access import Capability
@@ -219,6 +220,37 @@ def _summary(escalation: Escalation) -> str:
     }
 
 
+# The report due at continuous invalid absence goes both to the head of schools and to
+# social services (004): it is done when both are recorded.
+_REPORT_KINDS = {EscalationKind.HEAD_OF_SCHOOLS, EscalationKind.REPORT_OF_CONCERN}
+
+
+def _tasks_done(student: Student, by: User) -> None:
+    """Done by doing it: any decision closes the principal's step-4 task; the report at
+    continuous invalid absence is closed once both reports since it began are recorded."""
+    tasks = [DueKind.ESCALATION]
+    since = (
+        AlertRecipient.objects.filter(
+            alert__student=student,
+            task=DueKind.REPORT,
+            done_at__isnull=True,
+            acknowledged_at__isnull=True,
+        )
+        .order_by("alert__period_start")
+        .values_list("alert__period_start", flat=True)
+        .first()
+    )
+    if since is not None:
+        kinds = set(
+            Escalation.objects.filter(case__student=student, decided_on__gte=since).values_list(
+                "kind", flat=True
+            )
+        )
+        if kinds >= _REPORT_KINDS:
+            tasks.append(DueKind.REPORT)
+    attendance_services.tasks_done(student=student, tasks=tasks, by=by)
+
+
 @transaction.atomic
 def escalation_record(
     *,
@@ -254,6 +286,7 @@ def escalation_record(
     )
     escalation.full_clean()
     escalation.save()
+    _tasks_done(student, by)
     chronicle(
         case=case,
         kind=EventKind.DECISION,

@@ -900,6 +900,13 @@ class RoleFacts:
     def works_cases(self) -> bool:
         return Capability.WORK_CASES in self.capabilities
 
+    @property
+    def sees_students(self) -> bool:
+        """Whether the person sees identified students anywhere (the "Students" menu item)."""
+        return bool(
+            {Capability.VIEW_GROUP_STUDENTS, Capability.VIEW_SCHOOL_STUDENTS} & self.capabilities
+        )
+
 
 def role_facts(request: HttpRequest) -> RoleFacts:
     """The person's role facts, computed once per request and kept on it."""

@@ -61,7 +61,23 @@ class Capability(models.TextChoices):
     # Alerts of the absence staircase, one capability per kind of due work: who is alerted
     # (and so may acknowledge that alert).
     ALERTED_CHECKLIST = "alerted_checklist", _("Alerted: a mentor checklist is due")
-    ALERTED_EHT_MAPPING = "alerted_eht_mapping", _("Alerted: the student health team maps")
+    ALERTED_EHT_MAPPING = (
+        "alerted_eht_mapping",
+        _("Alerted: the student is to be reported to the student health team"),
+    )
+    ALERTED_SOCIAL_MAPPING = (
+        "alerted_social_mapping",
+        _("Alerted: a school-social mapping is due"),
+    )
+    ALERTED_PEDAGOGICAL_MAPPING = (
+        "alerted_pedagogical_mapping",
+        _("Alerted: a pedagogical mapping is due"),
+    )
+    ALERTED_HEALTH_TALK = "alerted_health_talk", _("Alerted: a health talk may be due")
+    ALERTED_STEP_3 = (
+        "alerted_step_3",
+        _("Alerted: a student is at step 3 (give the counsellor the mapping)"),
+    )
     ALERTED_ESCALATION = "alerted_escalation", _("Alerted: an escalation is due")
     ALERTED_REPORT = (
         "alerted_report",
@@ -74,6 +90,10 @@ class Capability(models.TextChoices):
     ALERTED_GUARDIAN_CONTACT = (
         "alerted_guardian_contact",
         _("Alerted: the guardian is to be contacted"),
+    )
+    ALERTED_LATE_ARRIVALS = (
+        "alerted_late_arrivals",
+        _("Alerted: late arrivals continue after the guardian was contacted"),
     )
     # Registers and administration.
     IMPORT_FOR_SCHOOL = "import_for_school", _("Import the student register and attendance")
@@ -120,11 +140,16 @@ CAPABILITIES: Mapping[Capability, Mapping[PlaceKind, frozenset[Role]]] = Mapping
         Capability.READ_HEALTH_NOTES: _at(school=frozenset({Role.SCHOOL_NURSE})),
         Capability.RECORD_ESCALATIONS: _at(school=_PRINCIPAL),
         Capability.ALERTED_CHECKLIST: _at(mentor_group=_MENTOR),
-        Capability.ALERTED_EHT_MAPPING: _at(mentor_group=_MENTOR, school=_EHT),
+        Capability.ALERTED_EHT_MAPPING: _at(mentor_group=_MENTOR),
+        Capability.ALERTED_SOCIAL_MAPPING: _at(school=frozenset({Role.COUNSELLOR})),
+        Capability.ALERTED_PEDAGOGICAL_MAPPING: _at(school=frozenset({Role.SPECIAL_EDUCATOR})),
+        Capability.ALERTED_HEALTH_TALK: _at(school=frozenset({Role.SCHOOL_NURSE})),
+        Capability.ALERTED_STEP_3: _at(school=_PRINCIPAL),
         Capability.ALERTED_ESCALATION: _at(school=_PRINCIPAL),
         Capability.ALERTED_REPORT: _at(school=_PRINCIPAL),
         Capability.ALERTED_INTENSIVE: _at(school=_SCHOOL_CASE_STAFF),
         Capability.ALERTED_GUARDIAN_CONTACT: _at(mentor_group=_MENTOR),
+        Capability.ALERTED_LATE_ARRIVALS: _at(school=_SCHOOL_CASE_STAFF),
         Capability.IMPORT_FOR_SCHOOL: _at(school=_ADMIN, municipality=_ADMIN),
         Capability.IMPORT_FOR_MUNICIPALITY: _at(municipality=_ADMIN),
         Capability.ADMINISTER: _at(municipality=_ADMIN),

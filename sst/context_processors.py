@@ -16,6 +16,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "reads_audit_log": False,
             "can_import": False,
             "works_cases": False,
+            "sees_students": False,
         }
     facts = access.role_facts(request)
     return {
@@ -24,4 +25,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "reads_audit_log": facts.reads_audit_log,
         "can_import": facts.can_import,
         "works_cases": facts.works_cases,
+        "sees_students": facts.sees_students,
     }

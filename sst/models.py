@@ -469,6 +469,7 @@ class AuditAction(models.TextChoices):
     OTP_VERIFIED = "otp_verified", _("Verified second factor")
     OTP_FAILED = "otp_failed", _("Failed second factor")
     OTP_ENROLLED = "otp_enrolled", _("Enrolled second factor")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledged")
 
 
 class AuditObjectType(models.TextChoices):

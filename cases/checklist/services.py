@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from attendance import services as attendance_services
-from attendance.models import Alert, AlertRecipient, DueKind
+from attendance.models import Alert, DueKind
 from sst import audit, notify, textlimits
 from sst.access import Capability
 from sst.models import Student, User
@@ -153,10 +153,8 @@ def checklist_submit(
     done = {a.pk for a in open_alerts} | ({alert.pk} if alert and not alert.due_done_at else set())
     if done:
         Alert.objects.filter(pk__in=done).update(due_done_at=now)
-        for recipient in AlertRecipient.objects.filter(
-            alert_id__in=done, user=by, acknowledged_at__isnull=True
-        ).select_related("alert__student"):
-            attendance_services.alert_acknowledge(recipient=recipient, by=by)
+    # Done by doing it: the checklist closes the task for every mentor who had it.
+    attendance_services.tasks_done(student=student, tasks=[DueKind.CHECKLIST], by=by)
     chronicle(
         case=case,
         kind=EventKind.CHECKLIST,
@@ -239,6 +237,7 @@ def checklist_follow_up(
     )
     notified = 0
     if reported:
+        attendance_services.tasks_done(student=case.student, tasks=[DueKind.REPORT_TO_EHT], by=by)
         chronicle(
             case=case,
             kind=EventKind.FOLLOW_UP,

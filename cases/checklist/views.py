@@ -299,7 +299,8 @@ def mentor_checklists_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] 
     """The mentor's checklist conversations to hold and follow-ups due (overdue first)."""
     today = timezone.localdate()
     mentor_desk = selectors.mentor_checklist_desk(request.user, today)
-    if not mentor_desk.to_fill_in and not mentor_desk.follow_ups:
+    # The checklists to fill in are tasks in the inbox (attendance.inbox); here the follow-ups.
+    if not mentor_desk.follow_ups:
         return None
     audit.record(
         user=request.user,
@@ -308,7 +309,6 @@ def mentor_checklists_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] 
         role="mentor",
         detail={
             "page": "desk",
-            "to_fill_in": len(mentor_desk.to_fill_in),
             "follow_ups": len(mentor_desk.follow_ups),
         },
     )

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from attendance import services as attendance_services
+from attendance.models import DueKind
 from sst import access, audit, notify
 from sst.access import Capability
 from sst.models import School, User
@@ -109,6 +111,8 @@ def eht_decision_record(
     )
     decision.full_clean()
     decision.save()
+    # The principal's step-3 task (give the counsellor the mapping) is a team decision.
+    attendance_services.tasks_done(student=case.student, tasks=[DueKind.ASSIGN_MAPPING], by=by)
     chronicle(
         case=case,
         kind=EventKind.EHT_DECISION,

@@ -326,24 +326,12 @@ def principal_student(request: HttpRequest, student_id: str) -> HttpResponse:
 
 
 def principal_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
-    """Principals: this month's step-4 students with no escalation recorded yet."""
+    """Principals: the monthly step-4 report of each school, with how many step-4 students
+    have no escalation recorded yet (counts only: the students are in the inbox)."""
     today = timezone.localdate()
     schools = escalation.principal_desk(request.user, today)
     if not schools:
         return None
-    shown = [student for entry in schools for student in entry.students]
-    if shown:
-        audit.record(
-            user=request.user,
-            action=audit.AuditAction.LIST,
-            object_type=audit.AuditObjectType.STEP4_REPORT,
-            role=access.audit_role(Capability.RECORD_ESCALATIONS),
-            detail={
-                "page": "desk",
-                "count": len(shown),
-                "students": [str(s.public_id) for s in shown],
-            },
-        )
     return "cases/eht/panel_principal.html", {"schools": schools, "month": today.replace(day=1)}
 
 

@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from attendance import services as attendance_services
+from attendance.models import DueKind
 from sst import access, audit, notify
 from sst.access import Capability
 from sst.models import Student, User
@@ -180,6 +182,10 @@ def mapping_create(
     mapping.full_clean(validate_unique=False)
     mapping.save()
     mapping.causes.set(content.causes)
+    # Done by doing it: the counsellor's mapping, and the principal's giving it to them.
+    attendance_services.tasks_done(
+        student=student, tasks=[DueKind.SOCIAL_MAPPING, DueKind.ASSIGN_MAPPING], by=by
+    )
     workflow.chronicle(
         case=case,
         kind=EventKind.MAPPING,
@@ -484,6 +490,7 @@ def pedagogical_mapping_add(
     )
     record.full_clean(validate_unique=False)
     record.save()
+    attendance_services.tasks_done(student=student, tasks=[DueKind.PEDAGOGICAL_MAPPING], by=by)
     workflow.chronicle(
         case=case,
         kind=EventKind.PEDAGOGICAL_MAPPING,
@@ -511,6 +518,7 @@ def health_talk_add(*, student: Student, held_on: datetime.date, note: str, by: 
     talk = HealthTalk(case=case, nurse=by, held_on=held_on, note=note)
     talk.full_clean(validate_unique=False)
     talk.save()
+    attendance_services.tasks_done(student=student, tasks=[DueKind.HEALTH_TALK], by=by)
     workflow.chronicle(
         case=case,
         kind=EventKind.HEALTH_TALK,

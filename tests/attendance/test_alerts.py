@@ -12,9 +12,9 @@ from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from attendance import notices, tasks
-from attendance.models import Alert, AlertRecipient, Rule
+from attendance.models import Alert, AlertRecipient, DueKind, Rule, StaircasePolicy
 from attendance.rollup import rollup_month
-from attendance.staircase import RULE_ACTION, evaluate_month
+from attendance.staircase import RULE_ALERTED, evaluate_month
 from sst.capabilities import roles_holding
 from sst.models import Role, User
 from tests.factories import UserFactory, grant
@@ -102,12 +102,14 @@ MENTOR_A1 = {"mentor_a1": "mentor"}
         (
             lambda s: month_absence(s, OCT, absent=160),
             Rule.STEP_3,
+            # 004: the mentor reports to the EHT and informs the principal, who gives the
+            # counsellor the mapping; the special educator maps, the nurse may hold a talk.
             {
                 "mentor_a1": "mentor",
+                "principal_a": "principal",
                 "counsellor_a": "counsellor",
                 "nurse_a": "school_nurse",
                 "special_educator_a": "special_educator",
-                "psychologist_a": "school_psychologist",
             },
         ),
         (lambda s: month_absence(s, OCT, absent=250), Rule.STEP_4, PRINCIPAL_A),
@@ -147,7 +149,9 @@ def test_each_rule_reaches_exactly_the_people_who_must_act(world, people, scenar
     refresh(SEP, OCT)
     assert recipients_of(world.student_a1, rule) == expected
     # What the capability table says: the alerted capability's roles.
-    assert set(expected.values()) <= set(roles_holding(RULE_ACTION[rule][0]))
+    assert set(expected.values()) == {
+        role for capability in RULE_ALERTED[rule] for role in roles_holding(capability)
+    }
 
 
 def test_step_2_goes_to_the_mentor_of_the_students_own_class_only(world, people):
@@ -174,8 +178,9 @@ def test_people_at_another_school_never_receive_an_alert(world, people):
             "user__username", flat=True
         )
     )
-    assert at_a == {"mentor_a1"} | EHT_A
-    assert at_b == {"principal_b"}
+    assert at_a == {"mentor_a1", "principal_a"} | EHT_A - {"psychologist_a"}
+    # Entering at step 4, the student also gets the lower steps' work (004, "continued").
+    assert at_b == {"principal_b", "mentor_b1", "counsellor_b", "nurse_b"}
     for outsider in ("counsellor_b", "nurse_b", "principal_b", "mentor_b1"):
         assert outsider not in at_a
     for insider in ("principal_a", "counsellor_a", "mentor_a1"):
@@ -199,7 +204,12 @@ def test_an_inactive_account_receives_nothing(world, people):
     User.objects.filter(username="nurse_a").update(is_active=False)
     month_absence(world.student_a1, OCT, absent=160)
     refresh(OCT)
-    assert set(recipients_of(world.student_a1, Rule.STEP_3)) == {"mentor_a1"} | EHT_A - {"nurse_a"}
+    assert set(recipients_of(world.student_a1, Rule.STEP_3)) == {
+        "mentor_a1",
+        "principal_a",
+        "counsellor_a",
+        "special_educator_a",
+    }
 
 
 def test_a_student_who_changed_school_alerts_the_new_school(world, people):
@@ -218,15 +228,18 @@ def test_recipients_are_added_once_however_often_the_month_is_evaluated(world, p
     refresh(OCT)
     evaluate_month(OCT)
     assert sorted(AlertRecipient.objects.values_list("alert_id", "user_id", "role")) == before
-    assert len(before) == 5
+    # A first month at step 3: the step-2 checklist (mentor) and step 3 (five people).
+    assert len(before) == 6
 
 
-def test_a_mentor_who_is_also_on_the_team_is_listed_once(world, people):
+def test_a_mentor_who_is_also_the_counsellor_gets_each_task_once(world, people):
     grant(world.mentor_a1, Role.COUNSELLOR, world.school_a)
     month_absence(world.student_a1, OCT, absent=160)
     refresh(OCT)
-    rows = AlertRecipient.objects.filter(user=world.mentor_a1)
-    assert rows.count() == 1
+    rows = AlertRecipient.objects.filter(user=world.mentor_a1, alert__rule=Rule.STEP_3)
+    assert sorted(rows.values_list("task", flat=True)) == sorted(
+        [DueKind.REPORT_TO_EHT, DueKind.SOCIAL_MAPPING]
+    )
 
 
 # ---------------------------------------------------------------- e-mail notices
@@ -250,9 +263,11 @@ def _expected_subject(count: int) -> str:
 
 
 def test_one_notice_per_recipient_with_the_count_and_no_student_data(world, people, mailoutbox):
-    month_absence(world.student_a1, OCT, absent=450)  # step 4 + high month: principal × 2
-    month_absence(world.student_a2, OCT, absent=160)  # step 3: mentor_a2 + team
-    month_absence(world.student_b1, OCT, absent=120)  # step 2: mentor_b1
+    # A first month each: a1 at step 4 and a high month (with steps 2 and 3 below them), a2
+    # at step 3 (with step 2), b1 at step 2. One task per person per alert.
+    month_absence(world.student_a1, OCT, absent=450)
+    month_absence(world.student_a2, OCT, absent=160)
+    month_absence(world.student_b1, OCT, absent=120)
     refresh(OCT)
     assert mailoutbox == []  # nothing is sent before the transaction commits
 
@@ -261,10 +276,16 @@ def test_one_notice_per_recipient_with_the_count_and_no_student_data(world, peop
 
     by_person = {m.to[0].split("@")[0]: m for m in mailoutbox}
     assert len(mailoutbox) == len(by_person) == 7
-    assert set(by_person) == {"principal_a", "mentor_a2", "mentor_b1"} | EHT_A
     counts = {name: int(re.search(r"\d+", m.subject).group()) for name, m in by_person.items()}
-    assert counts["principal_a"] == 2
-    assert all(counts[name] == 1 for name in by_person if name != "principal_a")
+    assert counts == {
+        "principal_a": 4,  # a1: step 4, high month, step 3; a2: step 3
+        "mentor_a1": 2,  # a1: checklist (step 2), report to the EHT (step 3)
+        "mentor_a2": 2,
+        "mentor_b1": 1,
+        "counsellor_a": 2,  # the mapping of a1 and of a2
+        "nurse_a": 2,
+        "special_educator_a": 2,
+    }
 
     assert settings.LANGUAGE_CODE == "sv"
     link = settings.SITE_URL.rstrip("/") + reverse("sst:desk")
@@ -282,6 +303,10 @@ def test_one_notice_per_recipient_with_the_count_and_no_student_data(world, peop
 
 
 def test_sending_twice_sends_nothing_new(world, people, mailoutbox):
+    # One rule, one person: without the lower steps a step-4 month alerts the principal only.
+    StaircasePolicy.objects.update_or_create(
+        municipality=world.municipality, defaults={"lower_steps_on_entry": False}
+    )
     month_absence(world.student_a1, OCT, absent=250)
     refresh(OCT)
     assert notices.send_alert_notices() == 1
@@ -303,7 +328,7 @@ def test_no_notice_without_an_address_or_to_an_inactive_account(world, people, m
     assert notices.send_alert_notices() == 3
     assert sorted(m.to[0] for m in mailoutbox) == [
         "mentor_a1@example.se",
-        "psychologist_a@example.se",
+        "principal_a@example.se",
         "special_educator_a@example.se",
     ]
 

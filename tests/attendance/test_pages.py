@@ -362,7 +362,7 @@ def test_alert_inbox_lists_the_users_alerts_and_acknowledges(client, absences):
     world = absences
     verified_login(client, world.mentor_a1)
     page = _page(client.get(reverse("sst:desk")))
-    inbox = page.split("alert-inbox", 1)[1].split("</section>", 1)[0]
+    inbox = page.split('class="mb-5 inbox"', 1)[1].split("</section>", 1)[0]
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", inbox))
     assert world.student_a1.last_name in inbox
     with override("sv"):
@@ -375,9 +375,9 @@ def test_alert_inbox_lists_the_users_alerts_and_acknowledges(client, absences):
     assert response.status_code == 302 and response["Location"] == reverse("sst:desk")
     recipient = AlertRecipient.objects.get(alert=alert, user=world.mentor_a1)
     assert recipient.acknowledged_at is not None
-    assert AuditEvent.objects.filter(action="update", object_type="absence_alert").exists()
+    assert AuditEvent.objects.filter(action="acknowledge", object_type="absence_alert").exists()
     page = _page(client.get(reverse("sst:desk")))
-    assert "alerts-done" in page
+    assert "inbox-done" in page
 
 
 def test_acknowledge_refuses_someone_elses_alert_and_outside_redirects(client, absences):
@@ -417,7 +417,7 @@ def test_desk_panels_show_nothing_to_roles_without_students(client, absences, pe
     world = absences
     verified_login(client, getattr(world, person))
     page = _page(client.get(reverse("sst:desk")))
-    assert "mentor-absence" not in page and "alert-inbox" not in page
+    assert "mentor-absence" not in page and "inbox-rows" not in page
     assert "school-absence" not in page
 
 

@@ -65,7 +65,9 @@ def checklist_alert(student, recipient=None, rule=Rule.STEP_2) -> Alert:  # type
         due=DueKind.CHECKLIST,
     )
     if recipient is not None:
-        AlertRecipient.objects.create(alert=alert, user=recipient, role=Role.MENTOR)
+        AlertRecipient.objects.create(
+            alert=alert, user=recipient, role=Role.MENTOR, task=DueKind.CHECKLIST
+        )
     return alert
 
 
@@ -173,7 +175,7 @@ def test_no_principal_no_copy_timestamp(world):
     assert checklist.principal_notified_at is None
 
 
-def test_the_alert_is_marked_done_and_acknowledged(world):
+def test_the_alert_and_the_mentors_task_are_marked_done(world):
     alert = checklist_alert(world.student_a1, recipient=world.mentor_a1)
     checklist = services.checklist_submit(
         student=world.student_a1, by=world.mentor_a1, data=answers(), alert=alert
@@ -183,7 +185,8 @@ def test_the_alert_is_marked_done_and_acknowledged(world):
     assert alert.due_done_at is not None
     assert checklist.alert == alert
     recipient = AlertRecipient.objects.get(alert=alert, user=world.mentor_a1)
-    assert recipient.acknowledged_at is not None
+    assert recipient.done_at is not None  # done by doing it, not acknowledged
+    assert recipient.acknowledged_at is None
 
 
 def test_a_checklist_from_the_student_page_also_does_the_open_alert(world):

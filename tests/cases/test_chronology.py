@@ -40,14 +40,19 @@ def event(case, kind, summary, *, days_ago, by=None, restricted_to="") -> CaseEv
 _alert_months = iter(range(1, 1000))
 
 
-def alert(student, *, days_ago, rule=Rule.STEP_2, pct="12.5") -> Alert:
+def alert(student, *, days_ago, rule=Rule.STEP_2, pct="12.5", period_end=None) -> Alert:
+    """An alert computed ``days_ago``; by default about a period that ended the day after (so
+    it stands at the time it was computed), unique per call."""
     n = next(_alert_months)
-    start = datetime.date(2020, 1, 1) + datetime.timedelta(days=31 * n)
+    end = period_end or (NOW - datetime.timedelta(days=days_ago)).date() + datetime.timedelta(
+        days=1
+    )
+    start = end - datetime.timedelta(days=27 + n)
     made = Alert.objects.create(
         student=student,
         rule=rule,
         period_start=start,
-        period_end=start + datetime.timedelta(days=27),
+        period_end=end,
         value_pct=pct,
         due=DueKind.CHECKLIST,
     )
@@ -244,3 +249,36 @@ def test_chronology_query_count_does_not_grow(client, world, view, django_assert
         response = client.get(url)
     text = _text(response)
     assert "Anteckning 9" in text and "Hemlig 9" not in text
+
+
+def test_an_alert_stands_at_its_period_not_when_it_was_computed(client, world):
+    """The demo computes every month's alerts at once: August's must not look newest."""
+    case = make_case(world.student_a1)
+
+    def month_alert(rule: str, first: datetime.date, last: datetime.date) -> Alert:
+        # Computed now, as the demo computes a whole term's alerts in one go.
+        return Alert.objects.create(
+            student=world.student_a1,
+            rule=rule,
+            period_start=first,
+            period_end=last,
+            value_pct="16.0",
+            due=DueKind.CHECKLIST,
+        )
+
+    august = month_alert(Rule.STEP_2, datetime.date(2025, 8, 1), datetime.date(2025, 8, 31))
+    october = month_alert(Rule.STEP_3, datetime.date(2025, 10, 1), datetime.date(2025, 10, 31))
+    event(case, EventKind.CONVERSATION, "Samtal i september", days_ago=0, by=world.counsellor_a)
+    CaseEvent.objects.filter(case=case).update(
+        happened_at=timezone.make_aware(datetime.datetime(2025, 9, 15, 10, 0))
+    )
+    entries = chronology.chronology(world.principal_a, case).entries
+    order = [(e.kind, e.happened_at.date()) for e in entries]
+    assert order == [
+        (EventKind.ALERT, october.period_end),
+        (EventKind.CONVERSATION, datetime.date(2025, 9, 15)),
+        (EventKind.ALERT, august.period_end),
+    ]
+    verified_login(client, world.principal_a)
+    page = _text(client.get(reverse("cases:case_detail", args=[case.public_id])))
+    assert "augusti 2025" in page and "oktober 2025" in page

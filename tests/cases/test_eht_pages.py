@@ -349,8 +349,10 @@ def test_desk_panels(client, pages):
     verified_login(client, pages.principal_a)
     page = client.get(reverse("sst:desk")).content.decode()
     panel = page.split("principal-step4", 1)[1].split("</section>", 1)[0]
-    assert "Algotsson, Elias" in panel  # step 4 this month, nothing recorded
-    assert reverse("cases:principal_student", args=[pages.student_a2.public_id]) in panel
+    # Counts and the monthly report only: the students to decide on are in the inbox.
+    assert "Algotsson" not in panel
+    assert "1 elev utan registrerad eskalering" in panel  # step 4 this month, nothing recorded
+    assert reverse("cases:principal_report", args=[pages.school_a.unit_code]) in panel
     eht_panel = page.split("eht-panel", 1)[1].split("</section>", 1)[0]
     assert f"{TODAY + datetime.timedelta(days=4):%Y-%m-%d}" in eht_panel
     assert "Ekholmsson" not in eht_panel  # counts only

@@ -219,15 +219,18 @@ def test_holders_of_students_is_set_based(world, django_assert_num_queries):
     ids = [world.student_a1.pk, world.student_a2.pk, world.student_b1.pk]
     with django_assert_num_queries(2):
         found = access.holders_of_students(
-            ids, [Capability.ALERTED_EHT_MAPPING, Capability.ALERTED_ESCALATION]
+            ids,
+            [
+                Capability.ALERTED_EHT_MAPPING,
+                Capability.ALERTED_SOCIAL_MAPPING,
+                Capability.ALERTED_ESCALATION,
+            ],
         )
     a1 = {(h.user_id, h.role) for h in found[(world.student_a1.pk, Capability.ALERTED_EHT_MAPPING)]}
-    assert a1 == {
-        (world.mentor_a1.pk, Role.MENTOR),
-        (world.counsellor_a.pk, Role.COUNSELLOR),
-        (world.nurse_a.pk, Role.SCHOOL_NURSE),
-    }
-    assert [h.user_id for h in found[(world.student_b1.pk, Capability.ALERTED_EHT_MAPPING)]] == [
+    assert a1 == {(world.mentor_a1.pk, Role.MENTOR)}
+    mapping = found[(world.student_a1.pk, Capability.ALERTED_SOCIAL_MAPPING)]
+    assert {(h.user_id, h.role) for h in mapping} == {(world.counsellor_a.pk, Role.COUNSELLOR)}
+    assert [h.user_id for h in found[(world.student_b1.pk, Capability.ALERTED_SOCIAL_MAPPING)]] == [
         world.counsellor_b.pk
     ]
     assert (world.student_b1.pk, Capability.ALERTED_ESCALATION) not in found
