@@ -27,6 +27,7 @@ from attendance.models import (
     Lesson,
     MonthlyAbsence,
     PendingMonthRefresh,
+    Rule,
 )
 from sst.models import AuditEvent, AuditObjectType
 
@@ -297,7 +298,11 @@ def test_a_rollup_stopped_before_the_evaluation_writes_nothing(world, monkeypatc
     monkeypatch.undo()
     services.absence_month_refresh(month=OCT)
     assert MonthlyAbsence.objects.get().step == 4
-    assert Alert.objects.count() == 1
+    # Step 4 on entry brings the lower steps' work too (issue 9): one alert per rule, none twice.
+    alerts = list(Alert.objects.values_list("student_id", "rule"))
+    assert len(alerts) == len(set(alerts))
+    assert {rule for _student, rule in alerts} == {Rule.STEP_2, Rule.STEP_3, Rule.STEP_4}
+    assert {student for student, _rule in alerts} == {world.student_a1.pk}
     assert not PendingMonthRefresh.objects.exists()
 
 

@@ -41,6 +41,7 @@ from attendance.models import (
     Lesson,
     MonthlyAbsence,
     PendingMonthRefresh,
+    Rule,
 )
 from sst.models import AuditEvent, AuditObjectType
 
@@ -328,7 +329,11 @@ def test_pool_process_killed_mid_rollup_leaves_nothing_half_done(world, worker):
         (world.student_a1.pk, 4),
         (world.student_b1.pk, 0),
     ]
-    assert Alert.objects.count() == 1
+    # Step 4 on entry brings the lower steps' work too (issue 9): one alert per rule, none twice.
+    alerts = list(Alert.objects.values_list("student_id", "rule"))
+    assert len(alerts) == len(set(alerts))
+    assert {rule for _student, rule in alerts} == {Rule.STEP_2, Rule.STEP_3, Rule.STEP_4}
+    assert {student for student, _rule in alerts} == {world.student_a1.pk}
 
 
 def test_the_same_run_delivered_twice_imports_once_and_stays_succeeded(world, worker):
