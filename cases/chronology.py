@@ -220,7 +220,7 @@ def case_list(
     elif state:
         cases = cases.filter(state=state)
     if school_id is not None:
-        cases = cases.filter(student__school_id=school_id)
+        cases = cases.filter(school_id=school_id)
     return _open_first(cases)
 
 
@@ -236,7 +236,12 @@ def previous_case_for_new(student: Student) -> Case | None:
     that the user may open a case for this student, and it links, it does not show.
     """
     return (
-        Case.objects.filter(student=student, state__in=list(ENDED_STATES), next_case__isnull=True)
+        Case.objects.filter(
+            student=student,
+            school_id=student.school_id,
+            state__in=list(ENDED_STATES),
+            next_case__isnull=True,
+        )
         .order_by("-opened_at", "-id")
         .first()
     )

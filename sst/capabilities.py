@@ -78,6 +78,10 @@ class Capability(models.TextChoices):
     # Registers and administration.
     IMPORT_FOR_SCHOOL = "import_for_school", _("Import the student register and attendance")
     IMPORT_FOR_MUNICIPALITY = "import_for_municipality", _("Import the school register")
+    MOVE_STUDENTS = (
+        "move_students",
+        _("Move students between schools (municipality-wide student register)"),
+    )
     ADMINISTER = "administer", _("Administer organisation, users and roles")
     READ_AUDIT_LOG = "read_audit_log", _("Read the audit log")
     # Social services' side (identified data through later apps' conditions only).
@@ -127,6 +131,7 @@ CAPABILITIES: Mapping[Capability, Mapping[PlaceKind, frozenset[Role]]] = Mapping
         Capability.ALERTED_GUARDIAN_CONTACT: _at(mentor_group=_MENTOR),
         Capability.IMPORT_FOR_SCHOOL: _at(school=_ADMIN, municipality=_ADMIN),
         Capability.IMPORT_FOR_MUNICIPALITY: _at(municipality=_ADMIN),
+        Capability.MOVE_STUDENTS: _at(municipality=_ADMIN),
         Capability.ADMINISTER: _at(municipality=_ADMIN),
         Capability.READ_AUDIT_LOG: _at(municipality=_ADMIN),
         Capability.DECIDE_REFERRALS: _at(
@@ -173,6 +178,7 @@ STORED_AS: Mapping[Capability, Mapping[PlaceKind, str]] = MappingProxyType(
             PlaceKind.MUNICIPALITY: "administer_municipality",
         },
         Capability.IMPORT_FOR_MUNICIPALITY: {PlaceKind.MUNICIPALITY: "administer_municipality"},
+        Capability.MOVE_STUDENTS: {PlaceKind.MUNICIPALITY: "administer_municipality"},
         Capability.ADMINISTER: {PlaceKind.MUNICIPALITY: "administer_municipality"},
         Capability.READ_AUDIT_LOG: {PlaceKind.MUNICIPALITY: "administer_municipality"},
     }

@@ -10,9 +10,12 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from sst import access
 from sst import services as sst_services
+from sst.capabilities import Capability
 from sst.models import (
     District,
     Grade,
@@ -108,9 +111,14 @@ def import_students(
     school_scope: School | None = None,
     run: ImportRun | None = None,
 ) -> reader.ImportResult:
+    """Add and update students. Only students of the schools the uploader imports for are
+    touched; a student enrolled at another school is moved only by a whole-municipality import
+    of someone who holds ``MOVE_STUDENTS`` at both schools (or by the command line, ``by`` None).
+    Otherwise the row is refused, without saying where the student is enrolled."""
     result, errors = reader.ImportResult(), reader.RowErrors()
     with transaction.atomic():
-        schools = {s.unit_code: s for s in School.objects.all()}
+        schools = {s.unit_code: s for s in _schools_importable_by(by)}
+        movable = _schools_movable_by(by) if school_scope is None else set()
         groups = {(g.school_id, g.name.lower()): g for g in MentorGroup.objects.all()}
         mentors = {
             u.email.lower(): u for u in User.objects.exclude(email="").filter(is_active=True)
@@ -135,6 +143,17 @@ def import_students(
                 continue
             if school_scope is not None and school.pk != school_scope.pk:
                 errors.add(row_no, _("the row belongs to another school than yours"))
+                continue
+            enrolled_at = sst_services.enrolled_school_id(number)
+            moving = enrolled_at is not None and enrolled_at != school.pk
+            if moving and not (movable is None or {enrolled_at, school.pk} <= movable):
+                errors.add(
+                    row_no,
+                    _(
+                        "the student is enrolled at another school; moves between schools are "
+                        "made by the municipality's administrator"
+                    ),
+                )
                 continue
             grade = row["arskurs"].upper()
             if grade not in _GRADES:
@@ -186,9 +205,18 @@ def import_students(
                 grade=grade,
                 gender=gender,
                 by=by,
+                move=moving,
             )
             result.created += created
             result.updated += not created
+            if moving:
+                result.warnings.append(
+                    _(
+                        "Row %(row)d: the student was moved to this school from another school; "
+                        "an open case at the previous school was closed (reason: moved)."
+                    )
+                    % {"row": row_no}
+                )
             email = row.get("mentor_epost", "").lower()
             if email:
                 mentor = mentors.get(email)
@@ -208,6 +236,25 @@ def import_students(
         errors.raise_if_any()
         runs.audit_import(by, ImportKind.STUDENTS, result, run)
     return result
+
+
+def _schools_importable_by(by: User | None) -> QuerySet[School]:
+    """The schools of the municipalities the uploader imports for (every school from the
+    command line): another municipality's unit code is unknown here. Rows of a school of the
+    same municipality that is not the uploader's are refused by the school scope."""
+    if by is None:
+        return School.objects.all()
+    _whole, schools = access.import_scopes_of(by)
+    return School.objects.filter(
+        district__municipality__in=schools.values("district__municipality")
+    )
+
+
+def _schools_movable_by(by: User | None) -> set[int] | None:
+    """Ids of the schools between which the uploader may move students (None: any)."""
+    if by is None:
+        return None
+    return set(access.schools_where(by, Capability.MOVE_STUDENTS).values_list("pk", flat=True))
 
 
 def link_pending_mentors(user: User, *, by: User | None = None) -> int:
