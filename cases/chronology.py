@@ -211,7 +211,7 @@ def case_list(
 ) -> QuerySet[Case]:
     """The cases the user may read, open cases first, newest first within each."""
     cases = access.cases_visible_to(user).select_related(
-        "student__school", "student__mentor_group", "opened_by"
+        "school", "student__mentor_group", "opened_by"
     )
     if state == "open":
         cases = cases.exclude(state__in=list(ENDED_STATES))

@@ -719,7 +719,7 @@ def access_case(
     try:
         case = (
             cases_visible_to(user)
-            .select_related("student__school", "student__mentor_group")
+            .select_related("school", "student__school", "student__mentor_group")
             .get(public_id=public_id)
         )
     except (case_model.DoesNotExist, ValueError, ValidationError):

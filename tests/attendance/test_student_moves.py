@@ -133,7 +133,7 @@ def test_a_whole_municipality_import_moves_the_student_records_it_and_closes_the
         world.admin_m,
     )
     assert AuditEvent.objects.filter(
-        action=AuditAction.MOVE, student_id=student.public_id, user_id=world.admin_m.pk
+        action=AuditAction.MOVE, student_id=student.public_id, actor_id=world.admin_m.pk
     ).exists()
     old = Case.objects.get(pk=case_at_b.pk)
     assert (old.state, old.closure_reason, old.school_id) == (
@@ -168,6 +168,12 @@ def test_after_a_move_the_new_school_sees_no_old_case_and_the_old_school_keeps_i
     assert access.cases_visible_to(counsellor_b).filter(pk=case_at_b.pk).exists()
     assert not access.students_visible_to(counsellor_b).filter(pk=world.student_b1.pk).exists()
     assert not access.cases_visible_to(counsellor_b).filter(pk=new.pk).exists()
+    # Its case page names its own school, never where the student went.
+    client.force_login(counsellor_b)
+    page = client.get(reverse("cases:case_detail", args=[case_at_b.public_id]))
+    assert page.status_code == 200
+    assert world.school_b.name in page.content.decode()
+    assert world.school_a.name not in page.content.decode()
 
 
 def test_the_new_school_sees_absence_from_the_move_on_only(world):
