@@ -789,6 +789,19 @@ def import_scopes_of(user: AnyUser) -> tuple[bool, QuerySet[School]]:
     return False, School.objects.filter(pk__in=_granted(user, PlaceKind.SCHOOL, for_school))
 
 
+def schools_importable_by(user: User | None) -> QuerySet[School]:
+    """The schools whose unit codes an import by ``user`` may name: those of the
+    municipalities they import for (every school for the command line, ``None``). A school
+    of the same municipality that is not the uploader's is refused by the run's school
+    scope; another municipality's code is simply unknown."""
+    if user is None:
+        return School.objects.all()
+    _whole, schools = import_scopes_of(user)
+    return School.objects.filter(
+        district__municipality__in=schools.values("district__municipality")
+    )
+
+
 def can_import(user: AnyUser) -> bool:
     whole_municipality, schools = import_scopes_of(user)
     return whole_municipality or schools.exists()

@@ -10,7 +10,6 @@ from typing import IO
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from sst import access
@@ -117,7 +116,7 @@ def import_students(
     Otherwise the row is refused, without saying where the student is enrolled."""
     result, errors = reader.ImportResult(), reader.RowErrors()
     with transaction.atomic():
-        schools = {s.unit_code: s for s in _schools_importable_by(by)}
+        schools = {s.unit_code: s for s in access.schools_importable_by(by)}
         movable = _schools_movable_by(by) if school_scope is None else set()
         groups = {(g.school_id, g.name.lower()): g for g in MentorGroup.objects.all()}
         mentors = {
@@ -236,18 +235,6 @@ def import_students(
         errors.raise_if_any()
         runs.audit_import(by, ImportKind.STUDENTS, result, run)
     return result
-
-
-def _schools_importable_by(by: User | None) -> QuerySet[School]:
-    """The schools of the municipalities the uploader imports for (every school from the
-    command line): another municipality's unit code is unknown here. Rows of a school of the
-    same municipality that is not the uploader's are refused by the school scope."""
-    if by is None:
-        return School.objects.all()
-    _whole, schools = access.import_scopes_of(by)
-    return School.objects.filter(
-        district__municipality__in=schools.values("district__municipality")
-    )
 
 
 def _schools_movable_by(by: User | None) -> set[int] | None:

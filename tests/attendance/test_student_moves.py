@@ -20,7 +20,15 @@ from sst.models import AuditAction, AuditEvent, Role, Student, StudentMove
 from ..conftest import verified_login
 from ..factories import DistrictFactory, MunicipalityFactory, SchoolFactory, UserFactory, grant
 from ..rowcounts import changed, snapshot
-from .test_imports import STUDENT_HEADER, csv_file, pnr_of, run_file, student_line
+from .test_imports import (
+    STUDENT_HEADER,
+    attendance_file,
+    csv_file,
+    lesson_line,
+    pnr_of,
+    run_file,
+    student_line,
+)
 
 # A refused file leaves its failed run (with the reasons) and audit rows, nothing else.
 RUN_RECORDS = frozenset({"sst.AuditEvent", "attendance.ImportRun"})
@@ -201,3 +209,27 @@ def test_the_new_school_sees_absence_from_the_move_on_only(world):
         long_ago.replace(day=1),
     )
     assert selectors.month_row(month_rows.get(), long_ago.replace(day=1)) is None
+
+
+def test_a_school_attendance_file_cannot_record_lessons_of_another_schools_student(
+    world, school_admin_a
+):
+    before = snapshot()
+    data = attendance_file([lesson_line(world.student_b1, world.school_a)])
+    run = run_file(ImportKind.ATTENDANCE, data, by=school_admin_a, scope=world.school_a)
+    assert run.status == ImportStatus.FAILED
+    assert run.errors == ["Rad 2: ingen elev med detta personnummer"]
+    assert changed(before, snapshot(), allowed=RUN_RECORDS) == {}
+
+
+def test_another_municipalitys_attendance_file_cannot_name_this_municipalitys_school(world):
+    other = MunicipalityFactory(name="Grannkommun", code="9902")
+    admin_other = UserFactory(username="admin_other")
+    grant(admin_other, Role.ADMINISTRATOR, other)
+    SchoolFactory(district=DistrictFactory(municipality=other))
+    before = snapshot()
+    data = attendance_file([lesson_line(world.student_a1, world.school_a)])
+    run = run_file(ImportKind.ATTENDANCE, data, by=admin_other)
+    assert run.status == ImportStatus.FAILED
+    assert run.errors == ["Rad 2: okänd skolenhetskod"]
+    assert changed(before, snapshot(), allowed=RUN_RECORDS) == {}
