@@ -212,7 +212,7 @@ def import_students(
                 result.warnings.append(
                     _(
                         "Row %(row)d: the student was moved to this school from another school; "
-                        "an open case at the previous school was closed (reason: moved)."
+                        "any open case at the previous school was closed (reason: moved)."
                     )
                     % {"row": row_no}
                 )
