@@ -63,6 +63,7 @@ def absence_rows(*, month: datetime.date, students: QuerySet[Student]) -> Iterat
         MonthlyAbsence.objects.filter(
             month=month, scheduled_min__gt=0, student__in=students.values("pk")
         )
+        .at_current_school()
         .select_related("student__school")
         .only(
             "month",

@@ -21,6 +21,26 @@ class AbsenceType(models.TextChoices):
     LATE = "late", _("Late arrival")
 
 
+class LessonQuerySet(models.QuerySet["Lesson"]):
+    def at_current_school(self) -> LessonQuerySet:
+        """Lessons from the day the student came to their current school (all, if they never
+        moved): a school never sees the absence a previous school recorded."""
+        return self.filter(
+            models.Q(student__enrolled_on__isnull=True)
+            | models.Q(date__gte=models.F("student__enrolled_on"))
+        )
+
+
+class MonthlyAbsenceQuerySet(models.QuerySet["MonthlyAbsence"]):
+    def at_current_school(self) -> MonthlyAbsenceQuerySet:
+        """Months that began at the student's current school: the month of a move mixes two
+        schools' lessons, so it is not shown to the new school (the cautious default)."""
+        return self.filter(
+            models.Q(student__enrolled_on__isnull=True)
+            | models.Q(month__gte=models.F("student__enrolled_on"))
+        )
+
+
 class Lesson(models.Model):
     """One scheduled lesson of one student, as the attendance system exported it.
 
@@ -52,6 +72,8 @@ class Lesson(models.Model):
     scheduled_min = models.PositiveSmallIntegerField()
     absent_min = models.PositiveSmallIntegerField(default=0)
     absence_type = models.CharField(max_length=8, choices=AbsenceType.choices, blank=True)
+
+    objects = LessonQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("lesson")
@@ -127,6 +149,8 @@ class MonthlyAbsence(AbsencePercentages, models.Model):
     lesson_count = models.PositiveIntegerField(default=0)
     step = models.PositiveSmallIntegerField(default=0)
     computed_at = models.DateTimeField()
+
+    objects = MonthlyAbsenceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("monthly absence")

@@ -160,7 +160,10 @@ def alert_recipient_for_user(user: access.AnyUser, alert_id: uuid.UUID | str) ->
 
 
 def student_alerts(student: Student) -> list[Alert]:
-    return list(student.alerts.order_by("-period_end", "-created_at"))
+    alerts = student.alerts.all()
+    if student.enrolled_on is not None:  # not a previous school's alerts
+        alerts = alerts.filter(period_start__gte=student.enrolled_on)
+    return list(alerts.order_by("-period_end", "-created_at"))
 
 
 # ---------------------------------------------------------------- schools
@@ -181,7 +184,12 @@ NO_DATA = "none"
 def with_month(students: QuerySet[Student], month: datetime.date) -> QuerySet[Student]:
     """Students annotated with their row of ``month`` (``m_*``; NULL when they had no lessons)."""
     return students.annotate(
-        m=FilteredRelation("monthly_absence", condition=Q(monthly_absence__month=month)),
+        # A month that began before the student came to this school is not shown to it.
+        m=FilteredRelation(
+            "monthly_absence",
+            condition=Q(monthly_absence__month=month)
+            & (Q(enrolled_on__isnull=True) | Q(enrolled_on__lte=month)),
+        ),
         m_scheduled=F("m__scheduled_min"),
         m_valid=F("m__valid_min"),
         m_invalid=F("m__invalid_min"),
@@ -294,7 +302,9 @@ def school_summaries(user: access.AnyUser, month: datetime.date) -> list[SchoolS
 def monthly_history(student: Student) -> list[MonthlyAbsence]:
     """Every month with lessons, oldest first."""
     return list(
-        MonthlyAbsence.objects.filter(student=student, scheduled_min__gt=0).order_by("month")
+        MonthlyAbsence.objects.filter(student=student, scheduled_min__gt=0)
+        .at_current_school()
+        .order_by("month")
     )
 
 
@@ -308,7 +318,7 @@ class Patterns:
 
 def absence_patterns(student: Student, start: datetime.date, end: datetime.date) -> Patterns:
     """Absence by weekday, lesson slot and subject over [start, end]: four queries."""
-    lessons = Lesson.objects.filter(student=student)
+    lessons = Lesson.objects.filter(student=student).at_current_school()
     period = lessons.filter(date__gte=start, date__lte=end).order_by()
 
     def grouped(key: str, expression: Any = None) -> list[tuple[Any, AbsenceFigures]]:

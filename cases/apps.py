@@ -18,11 +18,14 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from sst import demo as core_demo
+        from sst import services as core_services
 
-        from . import demo, inbox
+        from . import demo, inbox, workflow
 
         core_demo.register(app_label=self.label, seed=demo.seed_demo_part)
         inbox.register_actions()
+        # A student's move between schools closes the previous school's open case.
+        core_services.register_move_hook(workflow.close_cases_on_move)
         for name in PANEL_MODULES:
             try:
                 module = import_module(name)

@@ -225,7 +225,7 @@ def case_list(
 ) -> QuerySet[Case]:
     """The cases the user may read, open cases first, newest first within each."""
     cases = access.cases_visible_to(user).select_related(
-        "student__school", "student__mentor_group", "opened_by"
+        "school", "student__mentor_group", "opened_by"
     )
     if state == "open":
         cases = cases.exclude(state__in=list(ENDED_STATES))
@@ -234,7 +234,7 @@ def case_list(
     elif state:
         cases = cases.filter(state=state)
     if school_id is not None:
-        cases = cases.filter(student__school_id=school_id)
+        cases = cases.filter(school_id=school_id)
     return _open_first(cases)
 
 
@@ -250,7 +250,12 @@ def previous_case_for_new(student: Student) -> Case | None:
     that the user may open a case for this student, and it links, it does not show.
     """
     return (
-        Case.objects.filter(student=student, state__in=list(ENDED_STATES), next_case__isnull=True)
+        Case.objects.filter(
+            student=student,
+            school_id=student.school_id,
+            state__in=list(ENDED_STATES),
+            next_case__isnull=True,
+        )
         .order_by("-opened_at", "-id")
         .first()
     )

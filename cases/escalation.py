@@ -98,6 +98,7 @@ def step4_report(
             scheduled_min__gt=0,
             student__in=access.students_visible_to(user).filter(school=school).values("pk"),
         )
+        .at_current_school()
         .select_related("student__mentor_group")
         .order_by("student__last_name", "student__first_name", "student_id")
     )
@@ -108,7 +109,7 @@ def step4_report(
             a.student_id: a
             for a in MonthlyAbsence.objects.filter(
                 month=previous_month(month), student_id__in=ids, scheduled_min__gt=0
-            )
+            ).at_current_school()
         }
         escalations: dict[int, list[Escalation]] = {}
         for escalation in (
@@ -154,6 +155,7 @@ def principal_desk(user: access.AnyUser, today: datetime.date) -> list[Principal
             .values("pk"),
         )
         .exclude(Exists(escalated))
+        .at_current_school()
         .select_related("student__mentor_group")
         .order_by("student__last_name", "student__first_name", "student_id")
     ):
@@ -168,7 +170,7 @@ def principal_desk(user: access.AnyUser, today: datetime.date) -> list[Principal
 
 def student_escalations(student: Student) -> list[Escalation]:
     return list(
-        Escalation.objects.filter(case__student=student)
+        Escalation.objects.filter(case__student=student, case__school_id=student.school_id)
         .select_related("principal")
         .order_by("-decided_on", "-pk")
     )
@@ -177,9 +179,9 @@ def student_escalations(student: Student) -> list[Escalation]:
 def recent_absence(student: Student, count: int = 3) -> list[MonthlyAbsence]:
     """The student's last months with lessons, newest first."""
     return list(
-        MonthlyAbsence.objects.filter(student=student, scheduled_min__gt=0).order_by("-month")[
-            :count
-        ]
+        MonthlyAbsence.objects.filter(student=student, scheduled_min__gt=0)
+        .at_current_school()
+        .order_by("-month")[:count]
     )
 
 
@@ -196,7 +198,11 @@ def _open_case_for(student: Student, by: User) -> Case:
     )
     if case is not None:
         return case
-    previous = Case.objects.filter(student=student).order_by("-opened_at").first()
+    previous = (
+        Case.objects.filter(student=student, school_id=student.school_id)
+        .order_by("-opened_at")
+        .first()
+    )
     return case_open(
         student=student,
         opening=CaseOpening.PRINCIPAL,

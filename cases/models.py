@@ -5,6 +5,7 @@ Students and guardians are the register in ``sst.models``."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +59,11 @@ class Case(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="cases")
+    # The school whose case it is: who may read it follows this, not the student's current
+    # school, so a student's move never hands a case (or its records) to the new school.
+    school = models.ForeignKey(
+        "sst.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
     state = models.CharField(
         _("state"),
         max_length=24,
@@ -101,6 +107,15 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_state_display()} ({self.opened_at:%Y-%m-%d})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A case is opened at the student's school of the day (``workflow.case_open`` says so
+        # explicitly; this keeps fixtures that create cases directly honest).
+        if self.school_id is None and self.student_id is not None:
+            self.school_id = Student.objects.values_list("school_id", flat=True).get(
+                pk=self.student_id
+            )
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sst import access, audit, textlimits
-from sst.models import Student, User
+from sst.models import Student, StudentMove, User
 
 from . import transitions
 from .models import (
@@ -95,8 +95,14 @@ def case_open(
         raise TransitionRefused(_("The student already has an open case."), code="open_case")
     if previous_case is not None and previous_case.student_id != student.pk:
         raise ValidationError(_("The previous case belongs to another student."))
+    if previous_case is not None and previous_case.school_id != student.school_id:
+        raise ValidationError(_("The previous case belongs to another school."))
     case = Case.objects.create(
-        student=student, opening=opening, opened_by=by, previous_case=previous_case
+        student=student,
+        school_id=student.school_id,
+        opening=opening,
+        opened_by=by,
+        previous_case=previous_case,
     )
     chronicle(
         case=case,
@@ -113,7 +119,11 @@ def case_for_staircase_work(*, student: Student, by: User | None) -> Case:
     case = Case.objects.filter(student=student).exclude(state__in=ENDED_STATES).first()
     if case is not None:
         return case
-    previous = Case.objects.filter(student=student).order_by("-opened_at").first()
+    previous = (
+        Case.objects.filter(student=student, school_id=student.school_id)
+        .order_by("-opened_at")
+        .first()
+    )
     return case_open(
         student=student,
         opening=CaseOpening.STAIRCASE,
@@ -266,6 +276,28 @@ def case_close(*, case: Case, reason: str, detail: str = "", by: User) -> Case:
         closure_reason=reason,
         closure_detail=detail,
     )
+
+
+def close_cases_on_move(move: StudentMove, *, by: User | None) -> None:
+    """A student moved to another school: the previous school's open case is not handed over
+    but closed with the reason "moved" (a move hook, ``sst.services.register_move_hook``).
+
+    Not a transition a person makes on the case page (the municipality administrator who
+    recorded the move does not work the school's cases): the consequence of a recorded move,
+    chronicled and audited like every closure."""
+    for case in (
+        Case.objects.select_for_update()
+        .select_related("student")
+        .filter(student_id=move.student_id, school_id=move.from_school_id)
+        .exclude(state__in=ENDED_STATES)
+    ):
+        _move(
+            case,
+            to=CaseState.CLOSED,
+            by=by,
+            reason=str(ClosureReason.MOVED.label),
+            closure_reason=ClosureReason.MOVED,
+        )
 
 
 # The service of each transition of the table (tests keep the two in step).

@@ -195,7 +195,8 @@ def students_visible_to(user: AnyUser) -> QuerySet[Student]:
                     case_model.objects.filter(
                         condition,
                         student=OuterRef("pk"),
-                        student__school__in=schools_where(user, capability),
+                        school_id=OuterRef("school_id"),  # a case of the current school
+                        school__in=schools_where(user, capability),
                     )
                 )
             )
@@ -254,8 +255,13 @@ def _where(place: Place) -> _Where:
             PlaceKind.MENTOR_GROUP, place.pk, mentor_group_id=place.pk, school_id=place.school_id
         )
     student = getattr(place, "student", None)
+    case_school_id = getattr(place, "school_id", None) if student is not None else None
     if student is not None:  # a case, or any record about one student
         place = student
+    if case_school_id is not None and case_school_id != place.school_id:
+        # A case of a school the student has since left: it stays that school's, and the
+        # student's mentor group (at the new school) gives nothing on it.
+        return _Where("case", getattr(place, "pk", None), school_id=case_school_id)
     if hasattr(place, "school_id") and hasattr(place, "mentor_group_id"):  # a student
         return _Where(
             "student",
@@ -669,7 +675,7 @@ def _conditions_of(capability: Capability, user: User) -> Q | None:
 
 
 def cases_visible_to(user: AnyUser) -> QuerySet[Any]:
-    """Cases the user may read: the principal and student-health staff of the student's
+    """Cases the user may read: the principal and student-health staff of the case's
     school; social-services staff only through the conditions later apps register
     (assignment, consent), checked in this query. One query with subqueries.
 
@@ -679,14 +685,14 @@ def cases_visible_to(user: AnyUser) -> QuerySet[Any]:
     if not _is_staff_user(user):
         return case_model.objects.none()
     assert isinstance(user, User)
-    q = Q(
-        student__school__in=schools_where(user, Capability.WORK_CASES),
-        student__in=students_visible_to(user),
-    )
+    # A case is read at its own school, whatever school the student is at now: a student's
+    # move never hands the previous school's case records to the new school (and the old
+    # school keeps reading the case it closed).
+    q = Q(school__in=schools_where(user, Capability.WORK_CASES))
     for capability in CONDITIONED_ON_CASE:
         condition = _conditions_of(capability, user)
         if condition is not None:
-            q |= Q(student__school__in=schools_where(user, capability)) & condition
+            q |= Q(school__in=schools_where(user, capability)) & condition
     return case_model.objects.filter(q)
 
 
@@ -713,7 +719,7 @@ def access_case(
     try:
         case = (
             cases_visible_to(user)
-            .select_related("student__school", "student__mentor_group")
+            .select_related("school", "student__school", "student__mentor_group")
             .get(public_id=public_id)
         )
     except (case_model.DoesNotExist, ValueError, ValidationError):
@@ -781,6 +787,19 @@ def import_scopes_of(user: AnyUser) -> tuple[bool, QuerySet[School]]:
         return True, School.objects.filter(district__municipality__in=municipalities)
     for_school = STORED_AS[Capability.IMPORT_FOR_SCHOOL][PlaceKind.SCHOOL]
     return False, School.objects.filter(pk__in=_granted(user, PlaceKind.SCHOOL, for_school))
+
+
+def schools_importable_by(user: User | None) -> QuerySet[School]:
+    """The schools whose unit codes an import by ``user`` may name: those of the
+    municipalities they import for (every school for the command line, ``None``). A school
+    of the same municipality that is not the uploader's is refused by the run's school
+    scope; another municipality's code is simply unknown."""
+    if user is None:
+        return School.objects.all()
+    _whole, schools = import_scopes_of(user)
+    return School.objects.filter(
+        district__municipality__in=schools.values("district__municipality")
+    )
 
 
 def can_import(user: AnyUser) -> bool:

@@ -98,6 +98,10 @@ class Capability(models.TextChoices):
     # Registers and administration.
     IMPORT_FOR_SCHOOL = "import_for_school", _("Import the student register and attendance")
     IMPORT_FOR_MUNICIPALITY = "import_for_municipality", _("Import the school register")
+    MOVE_STUDENTS = (
+        "move_students",
+        _("Move students between schools (municipality-wide student register)"),
+    )
     ADMINISTER = "administer", _("Administer organisation, users and roles")
     READ_AUDIT_LOG = "read_audit_log", _("Read the audit log")
     # Social services' side (identified data through later apps' conditions only).
@@ -152,6 +156,7 @@ CAPABILITIES: Mapping[Capability, Mapping[PlaceKind, frozenset[Role]]] = Mapping
         Capability.ALERTED_LATE_ARRIVALS: _at(school=_SCHOOL_CASE_STAFF),
         Capability.IMPORT_FOR_SCHOOL: _at(school=_ADMIN, municipality=_ADMIN),
         Capability.IMPORT_FOR_MUNICIPALITY: _at(municipality=_ADMIN),
+        Capability.MOVE_STUDENTS: _at(municipality=_ADMIN),
         Capability.ADMINISTER: _at(municipality=_ADMIN),
         Capability.READ_AUDIT_LOG: _at(municipality=_ADMIN),
         Capability.DECIDE_REFERRALS: _at(
@@ -198,6 +203,7 @@ STORED_AS: Mapping[Capability, Mapping[PlaceKind, str]] = MappingProxyType(
             PlaceKind.MUNICIPALITY: "administer_municipality",
         },
         Capability.IMPORT_FOR_MUNICIPALITY: {PlaceKind.MUNICIPALITY: "administer_municipality"},
+        Capability.MOVE_STUDENTS: {PlaceKind.MUNICIPALITY: "administer_municipality"},
         Capability.ADMINISTER: {PlaceKind.MUNICIPALITY: "administer_municipality"},
         Capability.READ_AUDIT_LOG: {PlaceKind.MUNICIPALITY: "administer_municipality"},
     }

@@ -625,10 +625,17 @@ def readme_region() -> str:
             "data: `seed_demo` and `demo_totp` refuse to run when `SST_ENVIRONMENT=production`.",
             "> ",
         ),
+        para(
+            "`make demo` (above) has already migrated the database and loaded this data: "
+            "there is nothing more to run. Without `make`, the same steps in order (the "
+            "app creates `var/` for its SQLite database itself):"
+        ),
         "```sh\n"
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'\n"
         ".venv/bin/python manage.py migrate\n"
         f".venv/bin/python manage.py seed_demo    # {DEFAULT_STUDENTS} students; "
         "--students N for another number\n"
+        ".venv/bin/python manage.py runserver\n"
         "```",
         para(
             f"{MUNICIPALITY_NAME} (municipality code {MUNICIPALITY_CODE}) has two districts, "
@@ -652,6 +659,22 @@ def readme_region() -> str:
         ),
         "```sh\n.venv/bin/python manage.py demo_totp admin.kommun\n```",
         para("Each code is accepted once: to sign in again at once, wait for the next code."),
+        "**A first walk-through** (about five minutes, on <http://127.0.0.1:8000>):",
+        "\n".join(
+            [
+                "1. Sign in as `mentor.ekbacken` (password above). *Mitt skrivbord* lists, "
+                "under *Mentorschecklistor*, the students of 7A whose absence reached step 2.",
+                "2. Open one of them from *Elever*: the student page shows the guardians, the "
+                "absence month by month and the alerts.",
+                "3. Back on the desk, choose *Fyll i checklistan* for that student, answer the "
+                "questions (the dates of the talks with the student and the guardian) and save. "
+                "A copy goes to the principal.",
+                "4. Sign out and sign in as `rektor.ekbacken`: the desk shows the checklist "
+                "copy, the school's cases and the students at step 4 waiting for a decision.",
+                "5. Sign in as `rektor.tallangen`: nothing of Ekbackens skola's students is "
+                "there (every refusal is a 404 and an audit row).",
+            ]
+        ),
     ]
     return "\n" + "\n\n".join(parts) + "\n"
 

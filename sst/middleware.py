@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
 from django_otp.middleware import is_verified
 
@@ -92,3 +93,19 @@ class AccessPolicyMiddleware:
         if access.requires_second_factor(user):
             return HttpResponseRedirect(reverse("sst:otp_setup") + next_url)
         return None
+
+
+class NoStoreForSignedInMiddleware:
+    """Nothing shown to a signed-in person is kept by a browser or a proxy (ASVS 8.2.1): every
+    response to them says ``Cache-Control: no-store``. Static files never get here (WhiteNoise
+    answers them first) and keep their long cache lifetime."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

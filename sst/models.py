@@ -216,6 +216,14 @@ class Student(EncryptedIdentity):
     gender = models.CharField(
         _("gender (as recorded)"), max_length=8, choices=Gender.choices, default=Gender.OTHER
     )
+    # Set when a municipality administrator moves the student here from another school: the
+    # school sees the absence recorded from this day on, never what the previous school saw.
+    enrolled_on = models.DateField(
+        _("at this school since"),
+        null=True,
+        blank=True,
+        help_text=_("Set by a move between schools; empty: since before the records begin."),
+    )
 
     class Meta:
         verbose_name = _("student")
@@ -225,6 +233,32 @@ class Student(EncryptedIdentity):
 
     def __str__(self) -> str:
         return self.full_name
+
+
+class StudentMove(models.Model):
+    """A student moved from one school to another by a municipality administrator (a
+    municipality-wide student register import). Written only by ``sst.services.student_move``."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="moves")
+    from_school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="+", verbose_name=_("from school")
+    )
+    to_school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="+", verbose_name=_("to school")
+    )
+    moved_on = models.DateField(_("moved on"))
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        "sst.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("move between schools")
+        verbose_name_plural = _("moves between schools")
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.moved_on}"
 
 
 class Guardian(EncryptedIdentity):
@@ -470,6 +504,7 @@ class AuditAction(models.TextChoices):
     OTP_FAILED = "otp_failed", _("Failed second factor")
     OTP_ENROLLED = "otp_enrolled", _("Enrolled second factor")
     ACKNOWLEDGE = "acknowledge", _("Acknowledged")
+    MOVE = "move", _("Moved between schools")
 
 
 class AuditObjectType(models.TextChoices):
@@ -481,6 +516,7 @@ class AuditObjectType(models.TextChoices):
 
     # People and the organisation
     STUDENT = "student", _("Student")
+    STUDENT_MOVE = "student_move", _("Move between schools")
     GUARDIAN = "guardian", _("Guardian")
     MUNICIPALITY = "municipality", _("Municipality")
     DISTRICT = "district", _("District")

@@ -7,9 +7,20 @@ import datetime
 from collections.abc import Callable
 
 from django.db import transaction
+from django.utils import timezone
 
 from . import access, audit, crypto
-from .models import Custody, Guardian, MentorGroup, Role, RoleMembership, School, Student, User
+from .models import (
+    Custody,
+    Guardian,
+    MentorGroup,
+    Role,
+    RoleMembership,
+    School,
+    Student,
+    StudentMove,
+    User,
+)
 from .personnummer import Personnummer
 
 
@@ -81,6 +92,32 @@ def account_saved(*, user: User, by: User | None) -> None:
         hook(user, by=by)
 
 
+class StudentAtAnotherSchool(ValueError):
+    """The student is enrolled at another school and the caller may not move them."""
+
+
+def enrolled_school_id(personnummer: Personnummer) -> int | None:
+    """The id of the school the student with this number is enrolled at (None: no such student)."""
+    return (
+        Student.objects.filter(personnummer_hash=crypto.lookup_hash(personnummer.value))
+        .values_list("school_id", flat=True)
+        .first()
+    )
+
+
+# What later apps do when a student moves between schools: the cases app closes the old
+# school's open case with the reason "moved". Registered in ``AppConfig.ready``; the core
+# imports no app.
+MoveHook = Callable[..., object]
+_move_hooks: list[MoveHook] = []
+
+
+def register_move_hook(hook: MoveHook) -> None:
+    """``hook(move, by=...)`` runs inside the move's transaction, after it is recorded."""
+    if hook not in _move_hooks:
+        _move_hooks.append(hook)
+
+
 @transaction.atomic
 def student_upsert(
     *,
@@ -92,20 +129,36 @@ def student_upsert(
     grade: str,
     gender: str,
     by: User | None,
+    move: bool = False,
 ) -> tuple[Student, bool]:
-    """Add a student or update the one with this personnummer (moves school or class)."""
-    student = Student.objects.filter(
-        personnummer_hash=crypto.lookup_hash(personnummer.value)
-    ).first()
+    """Add a student or update the one with this personnummer (class, grade, name).
+
+    A student enrolled at another school is moved only with ``move=True`` (a municipality
+    administrator's register import): the move is recorded (``StudentMove``), audited, and
+    the registered move hooks run. Otherwise ``StudentAtAnotherSchool`` is raised.
+    """
+    student = (
+        Student.objects.select_for_update()
+        .filter(personnummer_hash=crypto.lookup_hash(personnummer.value))
+        .first()
+    )
     created = student is None
+    moved_from: School | None = None
     if student is None:
         student = Student()
         student.set_personnummer(personnummer)
+    elif student.school_id != school.pk:
+        if not move:
+            raise StudentAtAnotherSchool("the student is enrolled at another school")
+        moved_from = student.school
     student.first_name, student.last_name = first_name, last_name
     student.school, student.mentor_group = school, mentor_group
     student.grade, student.gender = grade, gender
     if mentor_group is not None and mentor_group.school_id != school.pk:
         raise ValueError("the mentor group belongs to another school")
+    today = timezone.localdate()
+    if moved_from is not None:
+        student.enrolled_on = today
     student.full_clean()
     student.save()
     audit.record(
@@ -115,7 +168,31 @@ def student_upsert(
         object_id=str(student.public_id),
         student_id=student.public_id,
     )
+    if moved_from is not None:
+        _record_move(student=student, from_school=moved_from, on=today, by=by)
     return student, created
+
+
+def _record_move(
+    *, student: Student, from_school: School, on: datetime.date, by: User | None
+) -> None:
+    move = StudentMove.objects.create(
+        student=student,
+        from_school=from_school,
+        to_school=student.school,
+        moved_on=on,
+        recorded_by=by,
+    )
+    audit.record(
+        user=by,
+        action=audit.AuditAction.MOVE,
+        object_type=audit.AuditObjectType.STUDENT_MOVE,
+        object_id=str(move.pk),
+        student_id=student.public_id,
+        detail={"from_school": from_school.pk, "to_school": student.school_id},
+    )
+    for hook in _move_hooks:
+        hook(move, by=by)
 
 
 @transaction.atomic

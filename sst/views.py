@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from . import access, audit
 from . import desk as desk_panels
@@ -86,6 +87,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "sst/otp_verify.html", {"form": form, "next": _safe_next(request)})
 
 
+_OTP_SETUP_KEY = "sst_otp_setup_key"
+
+
 @access.staff_view
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -93,14 +97,20 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: show the secret as a QR code, confirm with a first code."""
     if user_has_device(request.user):
         return redirect("sst:otp_verify")
-    device, _created = TOTPDevice.objects.get_or_create(
-        user=request.user, confirmed=False, defaults={"name": "authenticator"}
-    )
+    # The secret waits in the session until the first code confirms it: opening the page
+    # (a GET) writes no device, however often it is opened.
+    key = request.session.get(_OTP_SETUP_KEY)
+    if not key:
+        key = request.session[_OTP_SETUP_KEY] = random_hex(20)
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False, key=key).first()
+    if device is None:
+        device = TOTPDevice(user=request.user, confirmed=False, key=key, name="authenticator")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
             device.confirmed = True
-            device.save(update_fields=["confirmed"])
+            device.save()
+            del request.session[_OTP_SETUP_KEY]
             otp_login(request, device)
             audit.record(user=request.user, action=audit.AuditAction.OTP_ENROLLED)
             messages.success(request, _("Two-factor authentication is now active."))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
 
 try:  # the duplicate check on PostgreSQL relies on the upsert's own refusal
     from psycopg.errors import CardinalityViolation
@@ -22,7 +23,7 @@ except ImportError:  # pragma: no cover - psycopg is a dependency
     CardinalityViolation = Exception  # type: ignore[misc,assignment]
 from django.utils.translation import gettext as _
 
-from sst import crypto
+from sst import access, crypto
 from sst.models import (
     School,
     Student,
@@ -118,9 +119,9 @@ class _LessonChecks:
     """Each column's check, on raw (unstripped) values; a valid value comes back as its text
     for the stage table (PostgreSQL's COPY text format), a wrong one as a ``_Problem``."""
 
-    def __init__(self, school_scope: School | None) -> None:
+    def __init__(self, school_scope: School | None, schools: QuerySet[School]) -> None:
         self.scope = school_scope
-        self.schools = {s.unit_code: s.pk for s in School.objects.all()}
+        self.schools = {s.unit_code: s.pk for s in schools}
         self.known: dict[str, int] | None = None  # every student's lookup hash → id, read once
         self.months: set[datetime.date] = set()
 
@@ -129,7 +130,9 @@ class _LessonChecks:
         if isinstance(number, str):
             return _Problem(number)
         if self.known is None:
-            self.known = _student_ids()
+            # A school's file records lessons of its own students only: another school's
+            # student is "no student" here (issue 13: nothing says where they are).
+            self.known = _student_ids(self.scope)
         found = self.known.get(crypto.lookup_hash(number.value))
         if found is None:
             return _Problem(_("no student with this personal identity number"))
@@ -207,7 +210,7 @@ def import_attendance(
         if run is not None:
             runs.import_run_progress(run, bytes_read[0])
 
-    checks = _LessonChecks(school_scope)
+    checks = _LessonChecks(school_scope, access.schools_importable_by(by))
     # 200,000 students: Stockholm, the largest municipality, has about 90,000 in compulsory
     # school. The other columns have a few dozen distinct values in a real export.
     students = _Memo(checks.student, limit=200_000)
@@ -246,10 +249,11 @@ def import_attendance(
                 if student.__class__ is _Problem and reader.is_blank(v):
                     rows -= 1  # a row of separators only is skipped, like an empty line
                     continue
+                # A school's file knows only its own students, so a row of another school
+                # is about the school first (its student is "unknown" too).
+                first = (school, student) if checks.scope is not None else (student, school)
                 problem = next(
-                    value
-                    for value in (student, school, day, period, amounts)
-                    if value.__class__ is _Problem
+                    value for value in (*first, day, period, amounts) if value.__class__ is _Problem
                 )
                 errors.add(row_no, problem.message)
                 continue
@@ -286,10 +290,14 @@ def import_attendance(
     return result
 
 
-def _student_ids() -> dict[str, int]:
-    """Every student's lookup hash → id in one query: a file names thousands of students, and
-    one query each would be a network round trip each (the import's largest cost)."""
-    return dict(Student.objects.order_by().values_list("personnummer_hash", "pk"))
+def _student_ids(school: School | None = None) -> dict[str, int]:
+    """Every student's (of ``school``, if given) lookup hash → id in one query: a file names
+    thousands of students, and one query each would be a network round trip each (the
+    import's largest cost)."""
+    students = Student.objects.order_by()
+    if school is not None:
+        students = students.filter(school=school)
+    return dict(students.values_list("personnummer_hash", "pk"))
 
 
 def _from_copy_text(line: str) -> list[str]:

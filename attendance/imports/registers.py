@@ -12,7 +12,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from sst import access
 from sst import services as sst_services
+from sst.capabilities import Capability
 from sst.models import (
     District,
     Grade,
@@ -108,9 +110,14 @@ def import_students(
     school_scope: School | None = None,
     run: ImportRun | None = None,
 ) -> reader.ImportResult:
+    """Add and update students. Only students of the schools the uploader imports for are
+    touched; a student enrolled at another school is moved only by a whole-municipality import
+    of someone who holds ``MOVE_STUDENTS`` at both schools (or by the command line, ``by`` None).
+    Otherwise the row is refused, without saying where the student is enrolled."""
     result, errors = reader.ImportResult(), reader.RowErrors()
     with transaction.atomic():
-        schools = {s.unit_code: s for s in School.objects.all()}
+        schools = {s.unit_code: s for s in access.schools_importable_by(by)}
+        movable = _schools_movable_by(by) if school_scope is None else set()
         groups = {(g.school_id, g.name.lower()): g for g in MentorGroup.objects.all()}
         mentors = {
             u.email.lower(): u for u in User.objects.exclude(email="").filter(is_active=True)
@@ -135,6 +142,17 @@ def import_students(
                 continue
             if school_scope is not None and school.pk != school_scope.pk:
                 errors.add(row_no, _("the row belongs to another school than yours"))
+                continue
+            enrolled_at = sst_services.enrolled_school_id(number)
+            moving = enrolled_at is not None and enrolled_at != school.pk
+            if moving and not (movable is None or {enrolled_at, school.pk} <= movable):
+                errors.add(
+                    row_no,
+                    _(
+                        "the student is enrolled at another school; moves between schools are "
+                        "made by the municipality's administrator"
+                    ),
+                )
                 continue
             grade = row["arskurs"].upper()
             if grade not in _GRADES:
@@ -186,9 +204,18 @@ def import_students(
                 grade=grade,
                 gender=gender,
                 by=by,
+                move=moving,
             )
             result.created += created
             result.updated += not created
+            if moving:
+                result.warnings.append(
+                    _(
+                        "Row %(row)d: the student was moved to this school from another school; "
+                        "any open case at the previous school was closed (reason: moved)."
+                    )
+                    % {"row": row_no}
+                )
             email = row.get("mentor_epost", "").lower()
             if email:
                 mentor = mentors.get(email)
@@ -208,6 +235,13 @@ def import_students(
         errors.raise_if_any()
         runs.audit_import(by, ImportKind.STUDENTS, result, run)
     return result
+
+
+def _schools_movable_by(by: User | None) -> set[int] | None:
+    """Ids of the schools between which the uploader may move students (None: any)."""
+    if by is None:
+        return None
+    return set(access.schools_where(by, Capability.MOVE_STUDENTS).values_list("pk", flat=True))
 
 
 def link_pending_mentors(user: User, *, by: User | None = None) -> int:

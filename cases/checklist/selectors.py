@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from attendance import selectors as absence_selectors
 from attendance.models import Alert, DueKind, Lesson
@@ -27,7 +27,10 @@ from .texts import FOLLOW_UP_AFTER, PANEL_LIMIT, RECENT_COPIES_DAYS, SOON_DAYS
 def readable_checklists(user: access.AnyUser) -> QuerySet[MentorChecklist]:
     """Checklists the user may read: their mentees' (mentor) or their school's (case readers)."""
     return MentorChecklist.objects.filter(
-        Q(case__student__in=access.checklist_students_of(user).values("pk"))
+        Q(
+            case__student__in=access.checklist_students_of(user).values("pk"),
+            case__school_id=F("case__student__school_id"),  # not a previous school's
+        )
         | Q(case__in=access.cases_visible_to(user).values("pk"))
     )
 
@@ -35,7 +38,8 @@ def readable_checklists(user: access.AnyUser) -> QuerySet[MentorChecklist]:
 def writable_checklists(user: access.AnyUser) -> QuerySet[MentorChecklist]:
     """Checklists whose one-week follow-up the user may record: their own mentees'."""
     return MentorChecklist.objects.filter(
-        case__student__in=access.checklist_students_of(user).values("pk")
+        case__student__in=access.checklist_students_of(user).values("pk"),
+        case__school_id=F("case__student__school_id"),
     )
 
 
@@ -150,7 +154,7 @@ class PatternHint:
 
 
 def _lessons_of(student: Student) -> QuerySet[Lesson]:
-    return Lesson.objects.filter(student=student)
+    return Lesson.objects.filter(student=student).at_current_school()
 
 
 def month_absence(student: Student, today: datetime.date) -> AbsenceFigures:

@@ -200,6 +200,7 @@ def eht_rows(
     """
     latest_month = (
         MonthlyAbsence.objects.filter(student_id=OuterRef("student_id"), scheduled_min__gt=0)
+        .at_current_school()
         .order_by("-month")
         .values("pk")[:1]
     )
@@ -393,6 +394,7 @@ def latest_absence(
 ) -> tuple[MonthlyAbsence | None, datetime.date | None]:
     absence = (
         MonthlyAbsence.objects.filter(student_id=case.student_id, scheduled_min__gt=0)
+        .at_current_school()
         .order_by("-month")
         .first()
     )

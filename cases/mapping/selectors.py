@@ -45,7 +45,7 @@ def readable_mappings(user: access.AnyUser) -> QuerySet[SchoolSocialMapping]:
         return SchoolSocialMapping.objects.none()
     return SchoolSocialMapping.objects.filter(case__in=access.cases_visible_to(user)).filter(
         Q(approval=MappingApproval.APPROVED)
-        | Q(case__student__school__in=access.schools_where(user, Capability.READ_UNSHARED_MAPPINGS))
+        | Q(case__school__in=access.schools_where(user, Capability.READ_UNSHARED_MAPPINGS))
     )
 
 
@@ -274,7 +274,7 @@ def shared_mappings_at_school(
     return (
         SchoolSocialMapping.objects.filter(
             case__in=access.cases_visible_to(user),
-            case__student__school_id=school_id,
+            case__school_id=school_id,
             approval=MappingApproval.APPROVED,
         )
         .select_related("case__student__mentor_group", "counsellor")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -49,6 +50,10 @@ EVERYONE = [
 ]
 EHT_ALLOWED = {"principal_a", "counsellor_a", "nurse_a"}
 PRINCIPAL_ALLOWED = {"principal_a"}
+
+PRINT_CSS = (Path(__file__).resolve().parents[2] / "static/css/print.css").read_text(
+    encoding="utf-8"
+)
 
 
 @pytest.fixture
@@ -282,7 +287,8 @@ def test_agenda_shows_an_approved_mapping_and_hides_others(client, pages):
 def test_agenda_is_a_print_page_without_navigation(client, pages):
     verified_login(client, pages.counsellor_a)
     page = client.get(agenda_url(pages)).content.decode()
-    assert "@media print" in page
+    # The print rules are a stylesheet of their own (no inline <style> under the CSP).
+    assert "/static/css/print.css" in page and "@media print" in PRINT_CSS
     assert "<nav" not in page and "navbar" not in page
     assert f'href="{reverse("sst:desk")}"' not in page  # no menu back to the desk
     assert "<footer" not in page
@@ -317,7 +323,8 @@ def test_principal_print_view_has_no_navigation(client, pages):
     verified_login(client, pages.principal_a)
     response = client.get(print_url(pages), {"month": f"{LAST:%Y-%m}"})
     page = response.content.decode()
-    assert "@media print" in page
+    # The print rules are a stylesheet of their own (no inline <style> under the CSP).
+    assert "/static/css/print.css" in page and "@media print" in PRINT_CSS
     assert "<nav" not in page and "navbar" not in page
     assert "Algotsson, Elias" in _text(response)
     assert month_label(LAST) in _text(response)

@@ -57,10 +57,15 @@ def test_administrator_must_enrol_a_second_factor(client, world):
     assert response["Location"].startswith(reverse("sst:otp_setup"))
     page = client.get(reverse("sst:otp_setup")).content.decode()
     assert "<svg" in page  # the QR code, rendered locally
-    device = TOTPDevice.objects.get(user=world.admin_m, confirmed=False)
+    # Opening the page again shows the same secret and writes no device (no change on GET).
+    key = client.session["sst_otp_setup_key"]
+    assert client.get(reverse("sst:otp_setup")).status_code == 200
+    assert client.session["sst_otp_setup_key"] == key
+    assert not TOTPDevice.objects.filter(user=world.admin_m).exists()
+    device = TOTPDevice(user=world.admin_m, key=client.session["sst_otp_setup_key"])
     response = client.post(reverse("sst:otp_setup"), {"token": current_code(device)})
     assert response.status_code == 302
-    device.refresh_from_db()
+    device = TOTPDevice.objects.get(user=world.admin_m)
     assert device.confirmed
     assert client.get(reverse("sst:audit_log")).status_code == 200
 

@@ -1,0 +1,78 @@
+"""Issue 13: no state change on GET. Every page of the demo that a person reaches by following
+links from their desk, fetched as each role, leaves the row count of every table unchanged
+(audit and session rows aside), and so do the pattern URLs with made-up ids."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import deque
+
+from django.core.management import call_command
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from sst import demo
+from sst.models import User
+
+from ..conftest import verified_login
+from ..rowcounts import changed, snapshot
+from .test_url_coverage import ALL, sample_url
+
+PAGES_PER_PERSON = 45
+# Links that are not pages of the app, or that sign the person out.
+SKIP = re.compile(r"^/(static/|logga-ut/|i18n/)")
+HREF = re.compile(r'href="(/[^"#]*)"')
+
+
+def _crawl(client: Client, start: str = "/") -> list[tuple[str, int]]:
+    seen, queue, fetched = {start}, deque([start]), []
+    while queue and len(fetched) < PAGES_PER_PERSON:
+        url = queue.popleft()
+        response = client.get(url)
+        fetched.append((url, response.status_code))
+        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+            continue
+        for link in HREF.findall(response.content.decode()):
+            link = link.replace("&amp;", "&")
+            if link not in seen and not SKIP.match(link):
+                seen.add(link)
+                queue.append(link)
+    return fetched
+
+
+def test_no_get_of_the_demo_changes_a_row_for_any_role(db):
+    call_command(
+        "seed_demo", students=40, attendance_days=25, stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    # One person per role (and the person with two roles); administrators are signed in with
+    # their second factor verified, as the middleware requires.
+    people: dict[str, str] = {}
+    for demo_user in demo.demo_users():
+        key = ",".join(sorted(role.role for role in demo_user.roles))
+        people.setdefault(key, demo_user.username)
+    assert len(people) >= 10
+    routes = [sample_url(route) for route, _n, _c, admin in ALL if not admin]
+    changes = {}
+    for username in people.values():
+        client = Client()
+        verified_login(client, User.objects.get(username=username))
+        before = snapshot()
+        fetched = _crawl(client)
+        for url in routes:
+            client.get(url)
+        difference = changed(before, snapshot())
+        if difference:
+            changes[username] = difference
+        assert fetched[0] == ("/", 200), (username, fetched)
+        assert all(status < 500 for _url, status in fetched), (username, fetched)
+    assert changes == {}
+
+
+def test_opening_the_second_factor_enrolment_writes_no_device(world, client):
+    client.force_login(world.admin_m)  # an administrator without a device yet
+    before = snapshot()
+    for _ in range(3):
+        assert client.get("/tvafaktor/aktivera/").status_code == 200
+    assert changed(before, snapshot()) == {}
+    assert not TOTPDevice.objects.filter(user=world.admin_m).exists()
