@@ -341,13 +341,16 @@ def _is_uuid(value: str) -> bool:
 @require_POST
 def inbox_acknowledge(request: HttpRequest) -> HttpResponse:
     """Acknowledge the user's open tasks about the chosen students, with a reason."""
-    form = InboxAcknowledgeForm(request.POST)
+    chosen = [i for i in request.POST.getlist("elev") if _is_uuid(i)]
+    # Students named that are not among the user's own open tasks: another school's student,
+    # or one already dealt with. Refused before anything else is looked at.
+    recipients = inbox.open_tasks_for_students(request.user, chosen) if chosen else []
+    if chosen and not recipients:
+        raise access.refuse(request.user, audit.AuditObjectType.ABSENCE_ALERT, "inbox")
+    form = InboxAcknowledgeForm(request.POST, student_ids=chosen)
     if not form.is_valid():
         messages.error(request, _("Choose at least one student and a reason."))
         return HttpResponseRedirect(_safe_next(request))
-    recipients = inbox.open_tasks_for_students(request.user, form.cleaned_data["elev"])
-    if not recipients:
-        raise access.refuse(request.user, audit.AuditObjectType.ABSENCE_ALERT, "inbox")
     done = services.inbox_acknowledge(
         recipients=recipients,
         by=request.user,  # type: ignore[arg-type]

@@ -273,12 +273,16 @@ def test_import_rollup_and_evaluate_twice_change_nothing(world):
         (a2, OCT, 1000, 0, 120, 0, 10, 2),
         (b1, OCT, 2000, 0, 320, 0, 20, 3),
     ]
+    # A first month at step 3 or 4 brings the lower steps' alerts too (issue 9, "continued").
     assert {(a[0], a[1], a[2]) for a in alerts} == {
+        (a1, "step_2", SEP),
+        (a1, "step_3", SEP),
         (a1, "step_4", SEP),
         (a1, "step_4", OCT),
         (a1, "two_months", SEP),
         (a1, "late", OCT),
         (a2, "step_2", OCT),
+        (b1, "step_2", OCT),
         (b1, "step_3", OCT),
     }
     assert len(people) > 0
@@ -291,16 +295,17 @@ def test_import_rollup_and_evaluate_twice_change_nothing(world):
     assert table() == rows
     assert alert_keys() == alerts
     assert recipients() == people
-    assert Alert.objects.count() == 6
+    assert Alert.objects.count() == 9
 
 
 def test_refresh_service_is_idempotent(world):
     month_absence(world.student_a1, OCT, scheduled=1000, absent=420)  # 42 %
     first = absence_month_refresh(month=OCT)
-    assert first == {"rows": 1, "hits": 2, "new_alerts": 2}  # step 4 and single month
+    # Steps 2, 3 (entered at 4, the lower steps' work too), 4 and the single month.
+    assert first == {"rows": 1, "hits": 4, "new_alerts": 4}
     second = absence_month_refresh(month=OCT)
-    assert second == {"rows": 1, "hits": 2, "new_alerts": 0}
-    assert Alert.objects.count() == 2
+    assert second == {"rows": 1, "hits": 4, "new_alerts": 0}
+    assert Alert.objects.count() == 4
 
 
 # ---------------------------------------------------------------- concurrently, on PostgreSQL
@@ -483,7 +488,8 @@ def test_close_previous_month_refreshes_the_month_that_just_ended(world):
     last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
     month_absence(world.student_a1, last_month, absent=250)
     month_absence(world.student_a2, this_month, absent=150, scheduled=200)  # not this task's
-    assert tasks.close_previous_month() == {"rows": 1, "hits": 1, "new_alerts": 1}
+    # Entered at step 4: steps 2, 3 and 4.
+    assert tasks.close_previous_month() == {"rows": 1, "hits": 3, "new_alerts": 3}
     assert list(MonthlyAbsence.objects.values_list("student_id", "month", "step")) == [
         (world.student_a1.pk, last_month, 4)
     ]

@@ -27,6 +27,12 @@ NOV = datetime.date(2025, 11, 1)
 HT25 = (datetime.date(2025, 8, 1), datetime.date(2025, 12, 31))
 
 
+# A student's first month at step 3 or 4 also gives the lower steps' alerts (the default
+# StaircasePolicy.lower_steps_on_entry; tests/attendance/test_staircase_continued.py).
+ENTERS_3 = {Rule.STEP_2, Rule.STEP_3}
+ENTERS_4 = {Rule.STEP_2, Rule.STEP_3, Rule.STEP_4}
+
+
 def refresh(*months: datetime.date) -> None:
     for month in months:
         rollup_month(month)
@@ -74,13 +80,14 @@ def present_day(student, day: str) -> None:
         (99, 0, set()),  # 9.9 %
         (100, 2, {Rule.STEP_2}),  # exactly 10.0 %: "at least"
         (149, 2, {Rule.STEP_2}),  # 14.9 %
-        (150, 3, {Rule.STEP_3}),  # exactly 15.0 %: "at least"
-        (199, 3, {Rule.STEP_3}),
-        (200, 3, {Rule.STEP_3}),  # exactly 20.0 %: the top step is "more than"
-        (201, 4, {Rule.STEP_4}),  # 20.1 %
-        (399, 4, {Rule.STEP_4}),  # 39.9 %: not yet a high month
-        (400, 4, {Rule.STEP_4, Rule.SINGLE_MONTH}),  # 40 % in one month
-        (1000, 4, {Rule.STEP_4, Rule.SINGLE_MONTH, Rule.TERM}),  # and 100 % of the term
+        # A first month at step 3 or 4 brings the lower steps' work too ("continued", 004).
+        (150, 3, ENTERS_3),  # exactly 15.0 %: "at least"
+        (199, 3, ENTERS_3),
+        (200, 3, ENTERS_3),  # exactly 20.0 %: the top step is "more than"
+        (201, 4, ENTERS_4),  # 20.1 %
+        (399, 4, ENTERS_4),  # 39.9 %: not yet a high month
+        (400, 4, ENTERS_4 | {Rule.SINGLE_MONTH}),  # 40 % in one month
+        (1000, 4, ENTERS_4 | {Rule.SINGLE_MONTH, Rule.TERM}),  # and 100 % of the term
     ],
 )
 def test_monthly_step_at_its_boundaries(world, absent_per_mille, expected_step, expected_rules):
@@ -159,7 +166,7 @@ def test_two_high_months_with_a_low_one_between_are_not_consecutive(world):
 def test_two_months_needs_the_previous_month_to_have_lessons(world):
     month_absence(world.student_a1, OCT, absent=300)
     refresh(SEP, OCT)
-    assert rules(world.student_a1) == {Rule.STEP_4}
+    assert rules(world.student_a1) == ENTERS_4
 
 
 # ---------------------------------------------------------------- over the term
@@ -386,16 +393,16 @@ def _late(world):
 
 
 SWITCHES = [
-    ("single_month_enabled", Rule.SINGLE_MONTH, _high_month, {Rule.STEP_4}),
-    ("two_months_enabled", Rule.TWO_MONTHS, _two_months, {Rule.STEP_4}),
+    ("single_month_enabled", Rule.SINGLE_MONTH, _high_month, ENTERS_4),
+    ("two_months_enabled", Rule.TWO_MONTHS, _two_months, ENTERS_4),
     # Eleven whole days away are all of October's lessons: 100 %.
     (
         "invalid_streak_enabled",
         Rule.INVALID_STREAK,
         _streak,
-        {Rule.STEP_4, Rule.SINGLE_MONTH, Rule.TERM},
+        ENTERS_4 | {Rule.SINGLE_MONTH, Rule.TERM},
     ),
-    ("term_enabled", Rule.TERM, _term, {Rule.STEP_4, Rule.SINGLE_MONTH, Rule.TWO_MONTHS}),
+    ("term_enabled", Rule.TERM, _term, ENTERS_4 | {Rule.SINGLE_MONTH, Rule.TWO_MONTHS}),
     ("late_enabled", Rule.LATE, _late, set()),  # six minutes of 1000: no step
 ]
 

@@ -59,14 +59,16 @@ def test_mentor_fills_in_the_checklist_and_follows_up_a_week_later(
         value_pct=12,
         due=DueKind.CHECKLIST,
     )
-    AlertRecipient.objects.create(alert=alert, user=world.mentor_a1, role=Role.MENTOR)
+    AlertRecipient.objects.create(
+        alert=alert, user=world.mentor_a1, role=Role.MENTOR, task=DueKind.CHECKLIST
+    )
     world.mentor_a1.first_name, world.mentor_a1.last_name = "Mia", "Mentorsson"
     world.mentor_a1.save()
 
     # The alert on the mentor's desk leads to the checklist.
     _sign_in(page, base, world.mentor_a1.username)
     shot(page, "desk-with-alert")
-    page.locator(f'.mentor-checklists a[href*="larm={alert.public_id}"]').click()
+    page.locator(f'.inbox-tasks a[href*="larm={alert.public_id}"]').click()
     page.wait_for_load_state()
     assert re.search(rf"/elever/{world.student_a1.public_id}/checklistor/ny/\?larm=", page.url)
     assert page.locator("#id_mentor_name").input_value() == "Mia Mentorsson"

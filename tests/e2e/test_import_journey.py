@@ -121,7 +121,7 @@ def test_school_admin_imports_attendance_and_the_mentor_sees_the_alert(
     page.wait_for_load_state()
     _sign_in(page, base, world.mentor_a1.username)
     assert page.url == f"{base}/"
-    alerts = page.locator("section.alert-inbox")
+    alerts = page.locator("section.inbox")
     alerts.wait_for()
     inbox = alerts.inner_text()
     assert "Ekholmsson, Alva" in inbox

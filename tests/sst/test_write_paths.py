@@ -97,6 +97,7 @@ def _payload(school: School, student: Student, principal: User) -> dict[str, obj
         "starts_at": "2026-01-10T10:00",
         "approval": "approved",
         "outcome": "attended",
+        "elev": str(student.public_id),  # the desk inbox's bulk acknowledge
     }
 
 
