@@ -37,6 +37,9 @@ class CaseOpening(models.TextChoices):
     STAIRCASE = "staircase", _("Staircase work started")
     PRINCIPAL = "principal", _("Opened by the principal")
     EHT = "eht", _("Opened by the student health team")
+    # The student, a guardian or social services asked the team directly; the coordinator
+    # registered the referral and the case with it.
+    REFERRAL = "referral", _("Referred from outside the school")
 
 
 class ClosureReason(models.TextChoices):

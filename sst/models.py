@@ -218,6 +218,9 @@ class Student(EncryptedIdentity):
     )
     # Set when a municipality administrator moves the student here from another school: the
     # school sees the absence recorded from this day on, never what the previous school saw.
+    # From the personnummer (set with it): the consent rule asks the student's age in the
+    # query. When the number leaves the day or month open, the earliest possible date.
+    earliest_birth_date = models.DateField(null=True, blank=True, editable=False)
     enrolled_on = models.DateField(
         _("at this school since"),
         null=True,
@@ -233,6 +236,10 @@ class Student(EncryptedIdentity):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def set_personnummer(self, value: Personnummer) -> None:
+        super().set_personnummer(value)
+        self.earliest_birth_date = value.earliest_birth_date
 
 
 class StudentMove(models.Model):
@@ -550,6 +557,20 @@ class AuditObjectType(models.TextChoices):
     EHT_DECISIONS = "eht_decisions", _("Student health team decisions")
     STEP4_REPORT = "step4_report", _("Step 4 report")
     ESCALATION = "escalation", _("Escalation")
+    # The team's side
+    REFERRAL = "referral", _("Referral")
+    REFERRAL_DECISION = "referral_decision", _("Referral forum decision")
+    REFERRAL_QUEUE = "referral_queue", _("Referral queue")
+    FORUM = "forum", _("Referral forum")
+    FORUM_MEETING = "forum_meeting", _("Referral forum meeting")
+    FORUM_MINUTES = "forum_minutes", _("Referral forum minutes")
+    ASSIGNMENT = "assignment", _("Assignment of a social worker")
+    CASELOAD = "caseload", _("Caseload")
+    FAMILY_MEETING = "family_meeting", _("Meeting with the family")
+    CONSENT = "consent", _("Consent")
+    CONSENT_SCAN = "consent_scan", _("Consent scan")
+    CONSENT_FORM = "consent_form", _("Consent form")
+    TEAM_POLICY = "team_policy", _("Team policy")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")

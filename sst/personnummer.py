@@ -90,6 +90,13 @@ class Personnummer:
             return None
         return datetime.date(self.birth_year, month, day)
 
+    @property
+    def earliest_birth_date(self) -> datetime.date:
+        """The earliest birth date the number allows: the birth date when it is known. A
+        rule that applies "from an age" (the student's own consent) asks this, so an
+        unknown day or month counts as old enough rather than too young."""
+        return _possible_birth_dates(self.birth_year, self.birth_month, self.birth_day)[0]
+
     def age_on(self, day: datetime.date) -> int | None:
         """Age in whole years on ``day``; None when the unknown parts of the birth date leave
         two possible answers (a consent rule must then ask, a report count it as unknown)."""

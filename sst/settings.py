@@ -219,8 +219,17 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Scanned consent forms and other documents about students: outside the web root, never
+# served by the static server, read only through a view that asks the access policy and
+# audits the read. An S3-compatible store is a settings change (django-storages' backend
+# and its OPTIONS under "private").
+PRIVATE_FILES_DIR = env.str("PRIVATE_FILES_DIR", default=str(VAR_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_FILES_DIR, "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -62,7 +62,7 @@ from sst.models import (
     Student,
     User,
 )
-from sst.personnummer import luhn_check_digit
+from sst.personnummer import Personnummer, luhn_check_digit
 
 SAFE_DATABASE = re.compile(r"(^|[_-])bench$|^test_")
 BENCH_MUNICIPALITY_CODE = "9998"
@@ -267,6 +267,7 @@ def _build_city(total: int, today: datetime.date, out: Callable[[str], None]) ->
                 personnummer_ciphertext=crypto.encrypt(number),
                 personnummer_hash=crypto.lookup_hash(number),
                 is_coordination_number=coordination,
+                earliest_birth_date=Personnummer(number).earliest_birth_date,
                 first_name="Bench",
                 last_name=f"Elev {index + 1}",
                 school=schools[school],

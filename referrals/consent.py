@@ -1,0 +1,145 @@
+"""Consent as an access rule (ARCHITECTURE.md rule 2): when a consent is valid, asked in the
+query on every request.
+
+A consent is valid on a day when
+- it lets the school and social services share (its scope),
+- it has not expired (``valid_until``; empty means until the case is closed) and the case is
+  open,
+- every guardian with custody of the student has given it,
+- the student has given it too, from the age the municipality sets (``TeamPolicy``); when
+  the personnummer leaves the birth date open the earliest possible date counts, so an
+  unknown age asks for the student's consent rather than skipping it,
+- and nobody has withdrawn their part.
+
+Nothing of this is stored as a flag that a job would have to keep up to date: a withdrawal,
+a new guardian with custody, a birthday or an expiry changes the answer of the next query.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from cases.models import ENDED_STATES, Case
+from sst.models import Custody, User
+
+from .models import Assignment, Consent, ConsentGiving, TeamPolicy
+
+DEFAULT_STUDENT_CONSENT_AGE = TeamPolicy._meta.get_field("student_consent_age").get_default()
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _student_old_enough(today: datetime.date) -> Q:
+    """Over consent rows: the case's student is at least the municipality's consent age
+    (or their age is not known). One small query for the municipalities' ages."""
+    ages = dict(TeamPolicy.objects.values_list("municipality_id", "student_consent_age"))
+    student = "case__student__earliest_birth_date"
+    municipality = "case__school__district__municipality_id"
+    q = Q(**{f"{student}__isnull": True})
+    for municipality_id, age in ages.items():
+        q |= Q(**{municipality: municipality_id, f"{student}__lte": _years_before(today, age)})
+    q |= ~Q(**{f"{municipality}__in": list(ages)}) & Q(
+        **{f"{student}__lte": _years_before(today, DEFAULT_STUDENT_CONSENT_AGE)}
+    )
+    return q
+
+
+def valid_consents(today: datetime.date | None = None) -> QuerySet[Consent]:
+    """The consents valid today (see the module's docstring). Build it once per request."""
+    today = today or timezone.localdate()
+    givings = ConsentGiving.objects.filter(consent=OuterRef("pk"), given_on__lte=today)
+    withdrawn = ConsentGiving.objects.filter(consent=OuterRef("pk"), withdrawn_on__isnull=False)
+    guardian_missing = Custody.objects.filter(
+        student_id=OuterRef("case__student_id"), has_custody=True
+    ).exclude(
+        guardian_id__in=ConsentGiving.objects.filter(
+            consent=OuterRef(OuterRef("pk")), guardian__isnull=False, given_on__lte=today
+        ).values("guardian_id")
+    )
+    student_gave = givings.filter(by_student=True)
+    return (
+        Consent.objects.filter(scope_school_social_services=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .exclude(case__state__in=[state.value for state in ENDED_STATES])
+        .exclude(Exists(withdrawn))
+        .exclude(Exists(guardian_missing))
+        .exclude(_student_old_enough(today) & ~Q(Exists(student_gave)))
+    )
+
+
+def covered(today: datetime.date | None = None) -> Q:
+    """Over case rows: a valid consent covers the case."""
+    return Q(Exists(valid_consents(today).filter(case=OuterRef("pk"))))
+
+
+def assigned_to(user: User) -> Q:
+    """Over case rows: the user is assigned to the case now."""
+    return Q(
+        Exists(
+            Assignment.objects.filter(
+                case=OuterRef("pk"), social_worker=user, ended_at__isnull=True
+            )
+        )
+    )
+
+
+def identified_for(user: User) -> Q:
+    """The case condition registered for social-services staff: assigned, and consented."""
+    return assigned_to(user) & covered()
+
+
+def consent_valid(case: Case, today: datetime.date | None = None) -> bool:
+    return Case.objects.filter(covered(today), pk=case.pk).exists()
+
+
+def relied_on(case: Case, today: datetime.date | None = None) -> Consent | None:
+    """The valid consent an identified read relies on (named in its audit event)."""
+    return valid_consents(today).filter(case=case).order_by("-recorded_at").first()
+
+
+def status(case: Case, today: datetime.date | None = None) -> dict[str, Any]:
+    """What the pages say about a case's consent: valid, withdrawn, or who is missing.
+
+    Names no one: it counts guardians, so the anonymous side can show it too."""
+    today = today or timezone.localdate()
+    latest = Consent.objects.filter(case=case).order_by("-recorded_at").first()
+    if latest is None:
+        return {"state": "none", "consent": None, "missing_guardians": 0, "missing_student": False}
+    if valid_consents(today).filter(pk=latest.pk).exists():
+        return {
+            "state": "valid",
+            "consent": latest,
+            "missing_guardians": 0,
+            "missing_student": False,
+        }
+    givings = list(latest.givings.all())
+    if any(g.withdrawn_on for g in givings):
+        state = "withdrawn"
+    elif latest.valid_until is not None and latest.valid_until < today:
+        state = "expired"
+    elif case.state in ENDED_STATES:
+        state = "ended"
+    else:
+        state = "waiting"
+    custody = set(
+        Custody.objects.filter(student_id=case.student_id, has_custody=True).values_list(
+            "guardian_id", flat=True
+        )
+    )
+    given = {g.guardian_id for g in givings if g.guardian_id and g.given_on <= today}
+    needs_student = Consent.objects.filter(pk=latest.pk).filter(_student_old_enough(today)).exists()
+    return {
+        "state": state,
+        "consent": latest,
+        "missing_guardians": len(custody - given),
+        "missing_student": needs_student and not any(g.by_student for g in givings),
+    }
