@@ -34,7 +34,7 @@ from sst.access import Capability
 from sst.models import Student, User
 
 from . import chronology as selectors
-from . import transitions, workflow
+from . import sections, transitions, workflow
 from .case_forms import (
     CaseListFilterForm,
     CaseOpenForm,
@@ -350,6 +350,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             if may_skip
             else None,
             "note_form": NoteForm() if can_change else None,
+            "sections": sections.render_sections(request, case, capabilities),
         }
     )
     _audit_case_read(
@@ -359,6 +360,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         capabilities,
         kinds=sorted(found.kinds),
         hidden=found.hidden_count,
+        **sections.read_detail(request.user, case, capabilities),
     )
     return render(request, "cases/case/detail.html", context)
 
@@ -378,6 +380,7 @@ def case_print(request: HttpRequest, public_id: str) -> HttpResponse:
         format="print",
         kinds=sorted(found.kinds),
         hidden=found.hidden_count,
+        **sections.read_detail(request.user, case, capabilities),
     )
     return render(request, "cases/case/print.html", context)
 

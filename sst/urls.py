@@ -12,6 +12,7 @@ urlpatterns = [
     path("elever/", include("cases.urls", namespace="cases")),
     path("franvaro/", include("attendance.urls", namespace="attendance")),
     path("import/", include("attendance.import_urls", namespace="imports")),
+    path("team/", include("referrals.urls", namespace="referrals")),
     path("i18n/setlang/", access.public(set_language), name="set_language"),
     path("administration/", admin_site.urls),
 ]
