@@ -8,6 +8,7 @@ intensive support, the team's look at continued late arrivals) is acknowledged i
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from attendance import inbox
@@ -23,36 +24,43 @@ def _student_page(name: str) -> inbox.ActionUrl:
     return lambda student, _alert: reverse(name, args=[student.public_id])
 
 
+# Each task, the words on its link and where it leads.
+ACTIONS: tuple[tuple[DueKind, Promise, inbox.ActionUrl], ...] = (
+    (DueKind.CHECKLIST, _("Fill in the checklist"), _checklist),
+    (
+        DueKind.REPORT_TO_EHT,
+        _("Follow up the checklist and report to the student health team"),
+        _student_page("cases:checklist_list"),
+    ),
+    (DueKind.SOCIAL_MAPPING, _("Write the mapping"), _student_page("cases:mapping_overview")),
+    (
+        DueKind.PEDAGOGICAL_MAPPING,
+        _("Record the pedagogical mapping"),
+        _student_page("cases:pedagogical_mapping_create"),
+    ),
+    (
+        DueKind.HEALTH_TALK,
+        _("Record the health talk"),
+        _student_page("cases:health_talk_create"),
+    ),
+    (
+        DueKind.ASSIGN_MAPPING,
+        _("The student health team's decision"),
+        lambda student, _alert: reverse("cases:eht_school", args=[student.school.unit_code]),
+    ),
+    (
+        DueKind.ESCALATION,
+        _("Record the decision or the report"),
+        _student_page("cases:principal_student"),
+    ),
+    (
+        DueKind.REPORT,
+        _("Record the decision or the report"),
+        _student_page("cases:principal_student"),
+    ),
+)
+
+
 def register_actions() -> None:
-    inbox.register_action(task=DueKind.CHECKLIST, label=_("Fill in the checklist"), url=_checklist)
-    inbox.register_action(
-        task=DueKind.REPORT_TO_EHT,
-        label=_("Follow up the checklist and report to the student health team"),
-        url=_student_page("cases:checklist_list"),
-    )
-    inbox.register_action(
-        task=DueKind.SOCIAL_MAPPING,
-        label=_("Write the mapping"),
-        url=_student_page("cases:mapping_overview"),
-    )
-    inbox.register_action(
-        task=DueKind.PEDAGOGICAL_MAPPING,
-        label=_("Record the pedagogical mapping"),
-        url=_student_page("cases:pedagogical_mapping_create"),
-    )
-    inbox.register_action(
-        task=DueKind.HEALTH_TALK,
-        label=_("Record the health talk"),
-        url=_student_page("cases:health_talk_create"),
-    )
-    inbox.register_action(
-        task=DueKind.ASSIGN_MAPPING,
-        label=_("The student health team's decision"),
-        url=lambda student, _alert: reverse("cases:eht_school", args=[student.school.unit_code]),
-    )
-    for task in (DueKind.ESCALATION, DueKind.REPORT):
-        inbox.register_action(
-            task=task,
-            label=_("Record the decision or the report"),
-            url=_student_page("cases:principal_student"),
-        )
+    for task, label, url in ACTIONS:
+        inbox.register_action(task=task, label=label, url=url)

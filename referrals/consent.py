@@ -20,15 +20,24 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.models import ENDED_STATES, Case
 from sst.models import Custody, User
 
-from .models import Assignment, Consent, ConsentGiving, TeamPolicy
+from .models import (
+    MAX_STUDENT_CONSENT_AGE,
+    MIN_STUDENT_CONSENT_AGE,
+    Assignment,
+    Consent,
+    ConsentGiving,
+    TeamPolicy,
+)
 
 DEFAULT_STUDENT_CONSENT_AGE = TeamPolicy._meta.get_field("student_consent_age").get_default()
+CONSENT_AGES = range(MIN_STUDENT_CONSENT_AGE, MAX_STUDENT_CONSENT_AGE + 1)
 
 
 def _years_before(day: datetime.date, years: int) -> datetime.date:
@@ -39,18 +48,23 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
 
 
 def _student_old_enough(today: datetime.date) -> Q:
-    """Over consent rows: the case's student is at least the municipality's consent age
-    (or their age is not known). One small query for the municipalities' ages."""
-    ages = dict(TeamPolicy.objects.values_list("municipality_id", "student_consent_age"))
+    """Over consent rows annotated with ``policy_age``: the case's student is at least the
+    municipality's consent age, or their age is not known. No query of its own: one clause
+    per age the policy allows."""
     student = "case__student__earliest_birth_date"
-    municipality = "case__school__district__municipality_id"
     q = Q(**{f"{student}__isnull": True})
-    for municipality_id, age in ages.items():
-        q |= Q(**{municipality: municipality_id, f"{student}__lte": _years_before(today, age)})
-    q |= ~Q(**{f"{municipality}__in": list(ages)}) & Q(
-        **{f"{student}__lte": _years_before(today, DEFAULT_STUDENT_CONSENT_AGE)}
-    )
+    for age in CONSENT_AGES:
+        q |= Q(policy_age=age, **{f"{student}__lte": _years_before(today, age)})
     return q
+
+
+def _with_policy_age(consents: QuerySet[Consent]) -> QuerySet[Consent]:
+    policy = TeamPolicy.objects.filter(
+        municipality_id=OuterRef("case__school__district__municipality_id")
+    ).values("student_consent_age")[:1]
+    return consents.annotate(
+        policy_age=Coalesce(Subquery(policy), Value(DEFAULT_STUDENT_CONSENT_AGE))
+    )
 
 
 def valid_consents(today: datetime.date | None = None) -> QuerySet[Consent]:
@@ -67,7 +81,7 @@ def valid_consents(today: datetime.date | None = None) -> QuerySet[Consent]:
     )
     student_gave = givings.filter(by_student=True)
     return (
-        Consent.objects.filter(scope_school_social_services=True)
+        _with_policy_age(Consent.objects.filter(scope_school_social_services=True))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         .exclude(case__state__in=[state.value for state in ENDED_STATES])
         .exclude(Exists(withdrawn))
@@ -136,7 +150,11 @@ def status(case: Case, today: datetime.date | None = None) -> dict[str, Any]:
         )
     )
     given = {g.guardian_id for g in givings if g.guardian_id and g.given_on <= today}
-    needs_student = Consent.objects.filter(pk=latest.pk).filter(_student_old_enough(today)).exists()
+    needs_student = (
+        _with_policy_age(Consent.objects.filter(pk=latest.pk))
+        .filter(_student_old_enough(today))
+        .exists()
+    )
     return {
         "state": state,
         "consent": latest,

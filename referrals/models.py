@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 
 from django.core.files.storage import Storage, storages
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,12 @@ class ConsentTiming(models.TextChoices):
         "after_acceptance",
         _("After the forum's acceptance, at the information meeting (Stockholm, Avesta)"),
     )
+
+
+# The ages a municipality may set for the student's own consent (the consent query has one
+# clause per age, so the range is bounded).
+MIN_STUDENT_CONSENT_AGE = 12
+MAX_STUDENT_CONSENT_AGE = 18
 
 
 class TeamPolicy(models.Model):
@@ -59,7 +66,12 @@ class TeamPolicy(models.Model):
         default=ConsentTiming.AFTER_ACCEPTANCE,
     )
     student_consent_age = models.PositiveSmallIntegerField(
-        _("the student's own consent is required from the age of"), default=15
+        _("the student's own consent is required from the age of"),
+        default=15,
+        validators=[
+            MinValueValidator(MIN_STUDENT_CONSENT_AGE),
+            MaxValueValidator(MAX_STUDENT_CONSENT_AGE),
+        ],
     )
     younger_grades_first = models.BooleanField(
         _("agenda and queue put grades F–6 first"), default=False

@@ -216,7 +216,6 @@ class DueFollowUp:
 
 @dataclass(frozen=True)
 class MentorChecklistDesk:
-    to_fill_in: list[Alert]
     follow_ups: list[DueFollowUp]
 
     @property
@@ -225,20 +224,15 @@ class MentorChecklistDesk:
 
 
 def mentor_checklist_desk(user: access.AnyUser, today: datetime.date) -> MentorChecklistDesk:
-    """The mentor's checklist alerts still to act on and follow-ups not yet done: two queries."""
+    """The mentor's follow-ups not yet done: one query. (The checklists still to fill in
+    are tasks in the desk's inbox, ``attendance.inbox``.)"""
     mentees = access.checklist_students_of(user).values("pk")
-    to_fill_in = list(
-        Alert.objects.filter(student__in=mentees, due=DueKind.CHECKLIST, due_done_at__isnull=True)
-        .select_related("student__mentor_group")
-        .order_by("-period_end", "student__last_name", "student__first_name", "pk")[:PANEL_LIMIT]
-    )
     pending = (
         MentorChecklist.objects.filter(case__student__in=mentees, follow_up_done_at__isnull=True)
         .select_related("case__student__mentor_group")
         .order_by("follow_up_due_on", "pk")[:PANEL_LIMIT]
     )
     return MentorChecklistDesk(
-        to_fill_in=to_fill_in,
         follow_ups=[DueFollowUp(c, (c.follow_up_due_on - today).days) for c in pending],
     )
 
