@@ -148,6 +148,9 @@ class ForumMeeting(models.Model):
         _("state"), max_length=10, choices=MeetingState.choices, default=MeetingState.PLANNED
     )
     from_schedule = models.BooleanField(default=False, editable=False)
+    # The schedule's day this meeting was planned for (kept when it is moved or cancelled),
+    # so planning ahead again never recreates a meeting that was moved or cancelled.
+    scheduled_on = models.DateField(null=True, blank=True, editable=False)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
     agenda_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Minutes
@@ -171,6 +174,13 @@ class ForumMeeting(models.Model):
         verbose_name_plural = _("forum meetings")
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["forum", "starts_at"], name="forum_meeting_time_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["forum", "scheduled_on"],
+                condition=models.Q(scheduled_on__isnull=False),
+                name="forum_meeting_once_per_scheduled_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.forum} {self.starts_at:%Y-%m-%d}"
