@@ -40,7 +40,7 @@ MEETING_READERS = (Capability.DECIDE_REFERRALS, Capability.COORDINATE)
 
 def forum_place(forum: Forum) -> District | Municipality:
     """Where the forum's members hold the referral-forum role."""
-    return forum.district if forum.district_id else forum.municipality
+    return forum.district if forum.district is not None else forum.municipality
 
 
 def forum_for_school(school: School) -> Forum | None:
@@ -51,9 +51,10 @@ def forum_for_school(school: School) -> Forum | None:
     forums = Forum.objects.filter(municipality_id=municipality_id)
     if municipal:
         return forums.filter(district__isnull=True).first()
-    return forums.filter(district_id=school.district_id).first() or forums.filter(
-        district__isnull=True
-    ).first()
+    return (
+        forums.filter(district_id=school.district_id).first()
+        or forums.filter(district__isnull=True).first()
+    )
 
 
 def forum_members(forum: Forum) -> QuerySet[User]:
@@ -186,7 +187,9 @@ class QueueRow:
     days_waiting: int
 
 
-def queue_rows(referrals: Iterable[Referral], *, today: datetime.date | None = None) -> list[QueueRow]:
+def queue_rows(
+    referrals: Iterable[Referral], *, today: datetime.date | None = None
+) -> list[QueueRow]:
     """Positions (per forum) and days waiting since the decision."""
     today = today or timezone.localdate()
     rows = []

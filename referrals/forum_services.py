@@ -341,9 +341,7 @@ def _notify_school(referral: Referral, case: Case) -> None:
     """The school learns that its referral was decided (and books the meeting with the
     principal after an acceptance): the principals and whoever submitted it."""
     path = reverse("cases:case_detail", args=[case.public_id])
-    people = {
-        u.pk: u for u in access.holders(Capability.OPEN_CASE_AS_PRINCIPAL, referral.school)
-    }
+    people = {u.pk: u for u in access.holders(Capability.OPEN_CASE_AS_PRINCIPAL, referral.school)}
     if referral.submitted_by_id and referral.submitted_by_id not in people:
         submitter = User.objects.filter(pk=referral.submitted_by_id, is_active=True).first()
         if submitter is not None:

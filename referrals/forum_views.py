@@ -136,7 +136,9 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         upcoming=len(upcoming),
         past=len(past),
     )
-    return render(request, "referrals/forum/meeting_list.html", {"upcoming": upcoming, "past": past})
+    return render(
+        request, "referrals/forum/meeting_list.html", {"upcoming": upcoming, "past": past}
+    )
 
 
 @team_view(*READERS)
@@ -637,7 +639,7 @@ def coordinator_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None
 
 
 def social_worker_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
-    """"Mina uppdrag": the referrals the social worker is assigned to, anonymously."""
+    """ "Mina uppdrag": the referrals the social worker is assigned to, anonymously."""
     user = request.user
     if not access.holds_anywhere(user, Capability.SOCIAL_WORK):
         return None

@@ -60,9 +60,9 @@ def move(referral: Referral, name: str, *, by: User | None) -> Referral:
             % {"state": referral.get_state_display(), "to": ReferralState(step.target).label},
             code="state",
         )
-    changed = Referral.objects.filter(pk=referral.pk, version=referral.version, state=before).update(
-        state=step.target, version=F("version") + 1
-    )
+    changed = Referral.objects.filter(
+        pk=referral.pk, version=referral.version, state=before
+    ).update(state=step.target, version=F("version") + 1)
     if not changed:
         raise ReferralChanged(
             _("Someone else changed the referral just now. Reload the page and try again."),

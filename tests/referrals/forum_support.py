@@ -8,7 +8,6 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from django.utils import timezone
 
 from cases.models import Case, CaseOpening, CaseState
@@ -57,14 +56,13 @@ def make_referral(
     submitted_by: Any = None,
 ) -> Referral:
     """A submitted referral on an open case that the school has referred."""
-    case = (
-        Case.objects.filter(student=student, state=CaseState.REFERRED).first()
-        or Case.objects.create(
-            student=student,
-            school=student.school,
-            state=CaseState.REFERRED,
-            opening=CaseOpening.PRINCIPAL,
-        )
+    case = Case.objects.filter(
+        student=student, state=CaseState.REFERRED
+    ).first() or Case.objects.create(
+        student=student,
+        school=student.school,
+        state=CaseState.REFERRED,
+        opening=CaseOpening.PRINCIPAL,
     )
     submitted = submitted or timezone.now() - datetime.timedelta(days=10)
     return Referral.objects.create(
@@ -88,8 +86,8 @@ def meeting_at(forum: Forum, when: datetime.datetime, **extra: Any) -> ForumMeet
     return ForumMeeting.objects.create(forum=forum, starts_at=when, location="Rum 1", **extra)
 
 
-@pytest.fixture
-def fw(world) -> ForumWorld:
+def forum_world(world: Any) -> ForumWorld:
+    """Each test module's ``fw`` fixture: ``fw = pytest.fixture(...)`` over ``world``."""
     policy = TeamPolicy.objects.create(municipality=world.municipality)
     forum_n = Forum.objects.create(
         municipality=world.municipality,

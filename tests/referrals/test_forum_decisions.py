@@ -26,7 +26,12 @@ from referrals.models import (
 from sst.models import AuditEvent
 
 from ..conftest import verified_login
-from .forum_support import fw, make_referral, meeting_at, on_agenda, second_student  # noqa: F401
+from .forum_support import forum_world, make_referral, meeting_at, on_agenda, second_student
+
+
+@pytest.fixture
+def fw(world):
+    return forum_world(world)
 
 
 def decide(referral, meeting, by, kind=DecisionKind.ACCEPTED, **extra):
