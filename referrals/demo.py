@@ -25,6 +25,7 @@ from cases.models import Case, CaseOpening
 from sst import demo
 from sst.models import District, Municipality, School, Student, User
 
+from . import forum_selectors
 from . import forum_services as services
 from . import referral_states
 from .models import (
@@ -244,7 +245,7 @@ def _referrals(forum: Forum, today: datetime.date) -> None:
     # Between the two meetings: after the past one, before the next agenda closes.
     window_start = past.starts_at + datetime.timedelta(days=1)
     window_end = min(
-        services.selectors.agenda_closes_at(upcoming), timezone.now()
+        forum_selectors.agenda_closes_at(upcoming), timezone.now()
     ) - datetime.timedelta(hours=1)
     window = max(window_end - window_start, datetime.timedelta(0))
     year = today.year
@@ -320,7 +321,7 @@ def _referrals(forum: Forum, today: datetime.date) -> None:
     past.refresh_from_db()
     past = services.minutes_save(
         meeting=past,
-        present=list(services.selectors.forum_members(forum)[:3]),
+        present=list(forum_selectors.forum_members(forum)[:3]),
         notes="Fem uppdragsförfrågningar behandlades. Samordnaren fördelar de köade ärendena "
         "när handläggare blir lediga.",
         version=past.version,
