@@ -25,9 +25,8 @@ from cases.models import Case, CaseOpening
 from sst import demo
 from sst.models import District, Municipality, School, Student, User
 
-from . import forum_selectors
+from . import forum_selectors, referral_states
 from . import forum_services as services
-from . import referral_states
 from .models import (
     AcceptedAs,
     Answer,
