@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cases.models import Case, CaseEvent, CaseState
 from referrals import forum_services as services
@@ -70,8 +71,8 @@ def test_accept_and_assign_moves_the_case_and_tells_the_school_and_the_social_wo
     assignment = Assignment.objects.get(case=case)
     assert assignment.social_worker == fw.social_worker_n and assignment.referral == referral
     subjects = {m.to[0]: m.subject for m in mail.outbox}
-    assert subjects["socionom_n@example.com"] == "You have been assigned a case"
-    assert subjects["rektor_a@example.com"] == "A referral has been decided"
+    assert subjects["socionom_n@example.com"] == gettext("You have been assigned a case")
+    assert subjects["rektor_a@example.com"] == gettext("A referral has been decided")
     student = fw.world.student_a1
     for message in mail.outbox:
         assert student.first_name not in message.body + message.subject

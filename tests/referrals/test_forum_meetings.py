@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cases import workflow
 from referrals import forum_selectors as selectors
@@ -127,7 +128,9 @@ def test_agenda_order_and_the_notice_once(fw, django_capture_on_commit_callbacks
     with django_capture_on_commit_callbacks(execute=True):
         placed = services.meeting_prepare_agenda(meeting=meeting, by=fw.coordinator_n)
     assert placed == [younger_grade, older]
-    assert [m.subject for m in mail.outbox] == ["An agenda for the referral forum is ready"]
+    assert [m.subject for m in mail.outbox] == [
+        gettext("An agenda for the referral forum is ready")
+    ]
     assert mail.outbox[0].to == ["forum_n@example.com"]
     with django_capture_on_commit_callbacks(execute=True):
         assert services.meeting_prepare_agenda(meeting=meeting, by=fw.member_n) == []

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cases.models import Case, CaseState
 from referrals import forum_selectors as selectors
@@ -83,7 +84,7 @@ def test_assigning_from_the_queue(fw, django_capture_on_commit_callbacks):
     assert referral.state == ReferralState.ASSIGNED and referral.queue_rank is None
     assert assignment.social_worker == fw.social_worker_n
     assert Case.objects.get(pk=referral.case_id).state == CaseState.ACCEPTED
-    assert [m.subject for m in mail.outbox] == ["You have been assigned a case"]
+    assert [m.subject for m in mail.outbox] == [gettext("You have been assigned a case")]
     student = fw.world.student_a1
     assert student.last_name not in mail.outbox[0].body
     assert not selectors.queue_of(fw.coordinator_n).exists()
