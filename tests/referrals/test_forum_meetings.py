@@ -202,3 +202,47 @@ def test_the_agenda_page_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert response.content.decode().count("agenda-item") == 6
+
+
+def test_prepare_move_and_cancel_through_the_pages(client, fw, django_capture_on_commit_callbacks):
+    meeting = meeting_at(fw.forum_n, timezone.now() + datetime.timedelta(days=1))
+    referral = make_referral(fw.world.student_a1, fw.forum_n)
+    verified_login(client, fw.coordinator_n)
+    prepare = reverse("referrals:meeting_prepare", args=[meeting.public_id])
+    assert client.get(prepare).status_code == 405  # a GET changes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(prepare).status_code == 302
+    referral.refresh_from_db()
+    assert referral.meeting == meeting
+    page = client.get(reverse("referrals:meeting_detail", args=[meeting.public_id]))
+    assert referral.number in page.content.decode()
+
+    move = reverse("referrals:meeting_move", args=[meeting.public_id])
+    day = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
+    response = client.post(
+        move, {"day": day, "time": "09:30", "location": "", "reason": "", "version": 1}
+    )
+    assert response.status_code == 200  # the reason is missing
+    meeting.refresh_from_db()
+    response = client.post(
+        move,
+        {
+            "day": day,
+            "time": "09:30",
+            "location": "",
+            "reason": "Krock",
+            "version": meeting.version,
+        },
+    )
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert timezone.localtime(meeting.starts_at).time() == datetime.time(9, 30)
+
+    cancel = reverse("referrals:meeting_cancel", args=[meeting.public_id])
+    stale = client.post(cancel, {"reason": "Sjukdom", "version": meeting.version - 1})
+    assert stale.status_code == 200
+    assert "Någon annan" in stale.content.decode() or "Someone else" in stale.content.decode()
+    response = client.post(cancel, {"reason": "Sjukdom", "version": meeting.version})
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.state == ReferralState.SUBMITTED and referral.meeting is None

@@ -139,3 +139,23 @@ def test_no_personal_data_on_any_page_or_pdf_a_forum_member_reaches(client, fw):
     assert referral.number in desk
     for secret in secrets:
         assert secret not in desk
+
+
+def test_minutes_through_the_pages(client, fw):
+    url = reverse("referrals:minutes", args=[fw.meeting.public_id])
+    verified_login(client, fw.member_n)
+    response = client.post(
+        url, {"present": [fw.member_n.pk], "notes": "Inga övriga frågor.", "version": 1}
+    )
+    assert response.status_code == 302
+    fw.meeting.refresh_from_db()
+    assert list(fw.meeting.present.all()) == [fw.member_n]
+    approve = reverse("referrals:minutes_approve", args=[fw.meeting.public_id])
+    assert client.post(approve, {"version": fw.meeting.version}).status_code == 302
+    fw.meeting.refresh_from_db()
+    assert fw.meeting.minutes_locked
+    page = client.get(url).content.decode()
+    assert "Inga övriga frågor." in page and "minutes-edit" not in page
+    client.post(url, {"present": [], "notes": "Ändrat", "version": fw.meeting.version})
+    fw.meeting.refresh_from_db()
+    assert fw.meeting.minutes_notes == "Inga övriga frågor."

@@ -142,3 +142,15 @@ def test_desk_panels_show_each_role_its_work(client, fw):
     verified_login(client, fw.social_worker_n)
     desk = client.get(reverse("sst:desk")).content.decode()
     assert "assignments-panel" in desk and referral.number in desk
+
+
+def test_moving_up_through_the_page_needs_a_reason(client, fw):
+    first, second = queued(fw), queued(fw)
+    verified_login(client, fw.coordinator_n)
+    url = reverse("referrals:queue_reorder", args=[second.public_id])
+    assert client.post(url, {"to_position": 1, "reason": ""}).status_code == 302
+    assert list(selectors.queue_of(fw.coordinator_n)) == [first, second]
+    assert client.post(url, {"to_position": 1, "reason": "Akut"}).status_code == 302
+    assert list(selectors.queue_of(fw.coordinator_n)) == [second, first]
+    page = client.get(reverse("referrals:queue")).content.decode()
+    assert page.index(second.number) < page.index(first.number)
