@@ -88,8 +88,13 @@ class Forum(models.Model):
     Its members are the people holding the referral-forum role there (role memberships,
     asked through ``sst.access``); it meets by its schedule rule."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    municipality = models.ForeignKey("sst.Municipality", on_delete=models.CASCADE, related_name="+")
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    municipality = models.ForeignKey(
+        "sst.Municipality",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("municipality"),
+    )
     district = models.OneToOneField(
         "sst.District",
         null=True,
