@@ -10,6 +10,7 @@ content): no page follows a referral to its student. Objects come only through
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -363,8 +364,6 @@ def decision_create(request: HttpRequest, public_id: str, referral_id: str) -> H
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except ValueError:
