@@ -119,6 +119,14 @@ class Transition:
     # What will happen, said on a confirmation page before a step that cannot simply be
     # taken back (the step view asks first: GET shows it, a POST with ``confirm`` does it).
     confirm: Promise | None = None
+    # Further capabilities that may make the transition besides ``capability``: the
+    # coordinator, who assigns a social worker to a referral the forum accepted into the
+    # queue (the forum's recorded decision is still the guard).
+    also_by: frozenset[Capability] = frozenset()
+
+    def taken_by(self, capabilities: Iterable[Capability]) -> bool:
+        held = set(capabilities)
+        return self.capability in held or bool(self.also_by & held)
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -169,6 +177,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         _("Accept"),
         "anta",
         guards=(FORUM_ACCEPTED,),
+        # A queued referral is accepted for good when the coordinator assigns a social
+        # worker from the queue (referrals.forum_services.referral_assign).
+        also_by=frozenset({Capability.COORDINATE}),
     ),
     Transition(
         "reject",
@@ -286,7 +297,7 @@ def judge(transition: Transition, case: Case, capabilities: Iterable[Capability]
     The capability is asked first, so someone without it learns nothing about the case's
     records; guards are read only when the state fits.
     """
-    if transition.capability not in set(capabilities):
+    if not transition.taken_by(capabilities):
         return Verdict(Refusal.CAPABILITY)
     if case.state not in transition.sources:
         return Verdict(Refusal.STATE)

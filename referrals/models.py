@@ -100,8 +100,13 @@ class Forum(models.Model):
     Its members are the people holding the referral-forum role there (role memberships,
     asked through ``sst.access``); it meets by its schedule rule."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    municipality = models.ForeignKey("sst.Municipality", on_delete=models.CASCADE, related_name="+")
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    municipality = models.ForeignKey(
+        "sst.Municipality",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("municipality"),
+    )
     district = models.OneToOneField(
         "sst.District",
         null=True,
@@ -160,6 +165,9 @@ class ForumMeeting(models.Model):
         _("state"), max_length=10, choices=MeetingState.choices, default=MeetingState.PLANNED
     )
     from_schedule = models.BooleanField(default=False, editable=False)
+    # The schedule's day this meeting was planned for (kept when it is moved or cancelled),
+    # so planning ahead again never recreates a meeting that was moved or cancelled.
+    scheduled_on = models.DateField(null=True, blank=True, editable=False)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
     agenda_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Minutes
@@ -183,6 +191,13 @@ class ForumMeeting(models.Model):
         verbose_name_plural = _("forum meetings")
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["forum", "starts_at"], name="forum_meeting_time_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["forum", "scheduled_on"],
+                condition=models.Q(scheduled_on__isnull=False),
+                name="forum_meeting_once_per_scheduled_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.forum} {self.starts_at:%Y-%m-%d}"

@@ -80,6 +80,16 @@ app.conf.beat_schedule = {
         "task": "attendance.tasks.refresh_pending_months",
         "schedule": crontab(minute="*/5"),
     },
+    # The referral forums: meetings planned ahead from each schedule, agendas sent once
+    # they close.
+    "plan-forum-meetings-daily": {
+        "task": "referrals.tasks.plan_forum_meetings",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "prepare-forum-agendas-daily": {
+        "task": "referrals.tasks.prepare_forum_agendas",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "checklist-follow-up-reminders-daily": {
         "task": "cases.tasks.send_checklist_follow_up_reminders",
         "schedule": crontab(hour=6, minute=30),

@@ -21,6 +21,7 @@ from cases.models import (
     OfferedTime,
     SchoolSocialMapping,
 )
+from referrals.models import Referral
 from sst.models import School, Student, User
 
 from ..conftest import verified_login
@@ -60,6 +61,7 @@ def _objects(school: School) -> dict[str, str]:
         "mapping_id": first(SchoolSocialMapping.objects.filter(case__school=school)),
         "time_id": first(OfferedTime.objects.filter(case__school=school)),
         "alert_id": first(Alert.objects.filter(student__school=school)),
+        "referral_id": first(Referral.objects.filter(school=school)),
         "unit_code": school.unit_code,
         "step": "close",
         "name": student.last_name,

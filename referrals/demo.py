@@ -1,0 +1,404 @@
+"""The team's side in the demo, contributed to ``manage.py seed_demo``: a team policy, a
+referral forum per district with a monthly schedule, a past meeting with approved minutes,
+the next meeting with its agenda, and about ten referrals in every state (draft, submitted,
+on the next agenda, accepted and assigned, queued, rejected with suggestions, redirected,
+withdrawn) on cases of Ekbackens and Tallängens skola.
+
+Written through the real services (the forum's; the case workflow), with e-mail to the
+in-memory backend. The referrals are written directly here with their anonymous content
+(the referral part's writing service replaces that when it lands). Idempotent: the forums
+and meetings are found again, and the referrals are made once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from attendance.models import MonthlyAbsence
+from cases import workflow
+from cases.models import Case, CaseOpening
+from sst import demo
+from sst.models import District, Municipality, School, Student, User
+
+from . import forum_selectors, referral_states
+from . import forum_services as services
+from .models import (
+    AcceptedAs,
+    Answer,
+    Assignment,
+    DecisionKind,
+    Forum,
+    ForumMeeting,
+    Frequency,
+    MeetingState,
+    RedirectTarget,
+    Referral,
+    ReferralState,
+    TeamPolicy,
+)
+
+LOCMEM_EMAIL = "django.core.mail.backends.locmem.EmailBackend"
+SCHOOLS = ("ekbacken", "tallangen")  # both in the northern district
+
+
+@dataclass(frozen=True)
+class DemoReferral:
+    """One demo referral: where it ends up, and its anonymous texts."""
+
+    end: str  # draft, submitted, agenda, assigned, queued, rejected, redirected, withdrawn
+    student_view: str
+    guardian_view: str
+    adjustments: str
+    expected_help: str
+    concern: str = Answer.NO
+    psychologist: bool = False
+
+
+_TEXTS = (
+    (
+        "Hen säger att det känns tungt att gå till skolan och att magen gör ont på morgonen.",
+        "Vårdnadshavaren berättar om svårigheter att få hen att gå hemifrån.",
+        "Anpassat schema med sen start två dagar i veckan; samtal med mentor varje vecka.",
+        "Stöd till familjen i morgonrutiner och en plan för gradvis återgång.",
+    ),
+    (
+        "Hen upplever att klasskamraterna utesluter hen och vill inte vara på rasterna.",
+        "Vårdnadshavaren är orolig för att hen isolerar sig hemma.",
+        "Rastaktiviteter med vuxen närvarande; möjlighet att äta lunch i mindre grupp.",
+        "Samtalsstöd till eleven och samverkan kring den sociala situationen i skolan.",
+    ),
+    (
+        "Hen sover dåligt och är trött på förmiddagarna.",
+        "Vårdnadshavaren uppger att dygnsrytmen har förskjutits under hösten.",
+        "Kortare skoldagar under en period; anpassade uppgifter i matematik.",
+        "Hjälp med dygnsrytm och struktur i hemmet.",
+    ),
+    (
+        "Hen tycker att det är svårt att hänga med i undervisningen och känner sig misslyckad.",
+        "Vårdnadshavaren tror att skolarbetet är för svårt.",
+        "Extra anpassningar i svenska och engelska; specialpedagog har gjort en kartläggning.",
+        "Motiverande samtal och stöd till vårdnadshavarna i kontakten med skolan.",
+    ),
+)
+_PLAN = (
+    "draft",
+    "submitted",
+    "agenda",
+    "agenda",
+    "assigned",
+    "assigned",
+    "assigned",
+    "queued",
+    "queued",
+    "rejected",
+    "redirected",
+    "withdrawn",
+)
+REFERRALS = tuple(
+    DemoReferral(
+        end,
+        *_TEXTS[index % len(_TEXTS)],
+        concern=Answer.YES if index % 5 == 3 else Answer.NO,
+        psychologist=index % 4 == 1,
+    )
+    for index, end in enumerate(_PLAN)
+)
+REJECT_SUGGESTIONS = (
+    "Fortsätt med elevhälsans insatser och följ upp frånvaron på nästa EHT-möte. "
+    "Kontakta gärna familjebehandlarna för råd."
+)
+
+
+def _demo_forums() -> list[Forum]:
+    return list(Forum.objects.filter(municipality__code=demo.MUNICIPALITY_CODE).order_by("pk"))
+
+
+def demo_assigned_cases() -> list[Case]:
+    """The three demo cases with an assigned social worker, for the consent part's demo (one
+    valid consent, one withdrawn, one waiting for the second guardian)."""
+    return list(
+        Case.objects.filter(
+            assignments__ended_at__isnull=True,
+            assignments__referral__forum__in=_demo_forums(),
+        )
+        .distinct()
+        .order_by("pk")[:3]
+    )
+
+
+def _forums(municipality: Municipality) -> list[Forum]:
+    TeamPolicy.objects.get_or_create(municipality=municipality)
+    forums = []
+    for spec in demo.DISTRICTS:
+        district = District.objects.get(municipality=municipality, name=spec.name)
+        forum, _made = Forum.objects.get_or_create(
+            municipality=municipality,
+            district=district,
+            defaults={
+                "name": f"Remissforum {spec.name}",
+                "frequency": Frequency.MONTHLY,
+                "weekday": 2,
+                "week_of_month": 2,
+                "starts_at": datetime.time(13, 0),
+                "location": "Socialkontoret, konferensrum Linden",
+            },
+        )
+        forums.append(forum)
+    return forums
+
+
+def _absence(student_id: int, today: datetime.date) -> list[dict[str, object]]:
+    """The last two full months from the rollups, with the period named."""
+    this_month = today.replace(day=1)
+    rows = MonthlyAbsence.objects.filter(student_id=student_id, month__lt=this_month).order_by(
+        "-month"
+    )[:2]
+    return [
+        {
+            "month": f"{row.month:%Y-%m}",
+            "total": float(row.absent_pct),
+            "valid": float(row.valid_pct),
+            "invalid": float(row.invalid_pct),
+        }
+        for row in reversed(list(rows))
+    ]
+
+
+def _students(school: School, count: int) -> list[int]:
+    """Students of the school with the highest step this term and no case yet."""
+    rows = (
+        MonthlyAbsence.objects.filter(student__school=school, step__gte=1)
+        .exclude(student__cases__isnull=False)
+        .order_by("-step", "student_id")
+        .values_list("student_id", flat=True)
+    )
+    chosen: list[int] = []
+    for student_id in rows:
+        if student_id not in chosen:
+            chosen.append(student_id)
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def _at(day: datetime.date, hour: int) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 0)))
+
+
+def _referrals(forum: Forum, today: datetime.date) -> None:
+    staff = {
+        u.username: u
+        for u in User.objects.filter(
+            username__in=[
+                *(f"kurator.{key}" for key in SCHOOLS),
+                "remissforum.norra",
+                "samordnare.norra",
+                "socionom.norra",
+            ]
+        )
+    }
+    member = staff.get("remissforum.norra")
+    coordinator = staff.get("samordnare.norra")
+    social_worker = staff.get("socionom.norra")
+    if member is None or coordinator is None or social_worker is None:
+        return
+    schools = {
+        key: School.objects.filter(unit_code=demo.school_spec(key).unit_code).first()
+        for key in SCHOOLS
+    }
+    per_school = (len(REFERRALS) + 1) // 2
+    chosen = {
+        key: _students(school, per_school) for key, school in schools.items() if school is not None
+    }
+    # Alternate the schools so both get every kind of referral.
+    picks = [
+        (key, ids[row])
+        for row in range(per_school)
+        for key, ids in chosen.items()
+        if row < len(ids)
+    ]
+    if len(picks) < len(REFERRALS):
+        return
+
+    # The past meeting: the schedule's meeting of about six weeks ago.
+    past = (
+        ForumMeeting.objects.filter(forum=forum, starts_at__lt=_at(today, 0))
+        .exclude(state=MeetingState.CANCELLED)
+        .order_by("-starts_at")
+        .first()
+    )
+    upcoming = (
+        ForumMeeting.objects.filter(forum=forum, starts_at__gte=_at(today, 0))
+        .exclude(state=MeetingState.CANCELLED)
+        .order_by("starts_at")
+        .first()
+    )
+    if past is None or upcoming is None:
+        return
+    past_day = timezone.localtime(past.starts_at).date()
+    # Between the two meetings: after the past one, before the next agenda closes.
+    window_start = past.starts_at + datetime.timedelta(days=1)
+    window_end = min(
+        forum_selectors.agenda_closes_at(upcoming), timezone.now()
+    ) - datetime.timedelta(hours=1)
+    window = max(window_end - window_start, datetime.timedelta(0))
+    year = today.year
+    made: list[tuple[DemoReferral, Referral, User]] = []
+    for index, (spec, (key, student_id)) in enumerate(zip(REFERRALS, picks, strict=False)):
+        counsellor = staff[f"kurator.{key}"]
+        case = workflow.case_open(
+            student=Student.objects.get(pk=student_id), opening=CaseOpening.PRINCIPAL, by=counsellor
+        )
+        decided_early = spec.end in {"assigned", "queued", "rejected", "redirected"}
+        if decided_early:
+            submitted = _at(past_day - datetime.timedelta(days=12 + index), 9)
+        else:
+            submitted = window_start + window * (index / len(REFERRALS))
+        referral = Referral.objects.create(
+            number=f"{year}-D{index + 1:02d}",
+            case=case,
+            forum=forum,
+            school=case.school,
+            grade=case.student.grade,
+            gender=case.student.gender,
+            absence=_absence(student_id, today),
+            cause_student_view=spec.student_view,
+            cause_guardian_view=spec.guardian_view,
+            report_of_concern=spec.concern,
+            adjustments=spec.adjustments,
+            assessment_psychologist=spec.psychologist,
+            school_actions=[
+                {"date": f"{past_day - datetime.timedelta(days=40):%Y-%m-%d}", "kind": "EHT"}
+            ],
+            expected_help=spec.expected_help,
+            created_by=counsellor,
+        )
+        if spec.end not in {"draft", "submitted"}:
+            referral_states.move(referral, "submit", by=counsellor)
+            referral.submitted_at = submitted
+            referral.submitted_by = counsellor
+            referral.save(update_fields=["submitted_at", "submitted_by"])
+            workflow.case_refer(case=case, by=counsellor)
+        made.append((spec, referral, counsellor))
+
+    # The past meeting decides the early ones, and its minutes are approved.
+    services.meeting_prepare_agenda(meeting=past, by=member)
+    for spec, referral, _counsellor in made:
+        referral.refresh_from_db()
+        if referral.meeting_id != past.pk:
+            continue
+        kind = {
+            "assigned": DecisionKind.ACCEPTED,
+            "queued": DecisionKind.ACCEPTED,
+            "rejected": DecisionKind.REJECTED,
+            "redirected": DecisionKind.REDIRECTED,
+        }[spec.end]
+        services.decision_record(
+            referral=referral,
+            meeting=past,
+            kind=kind,
+            decided_on=past_day,
+            reason={
+                DecisionKind.ACCEPTED: "Frånvaron är omfattande och skolans insatser har inte "
+                "räckt. Behovet stämmer med teamets uppdrag.",
+                DecisionKind.REJECTED: "Skolan har ännu inte prövat de anpassningar som "
+                "elevhälsan föreslagit; teamets insatser är inte nästa steg.",
+                DecisionKind.REDIRECTED: "Behovet gäller i första hand psykisk ohälsa som "
+                "behöver bedömas av BUP.",
+            }[kind],
+            accepted_as=AcceptedAs.ASSIGN if spec.end == "assigned" else AcceptedAs.QUEUE,
+            social_worker=social_worker if spec.end == "assigned" else None,
+            suggestions=REJECT_SUGGESTIONS if spec.end == "rejected" else "",
+            redirected_to=RedirectTarget.CAMHS if spec.end == "redirected" else "",
+            by=member,
+        )
+    past.refresh_from_db()
+    past = services.minutes_save(
+        meeting=past,
+        present=list(forum_selectors.forum_members(forum)[:3]),
+        notes="Fem uppdragsförfrågningar behandlades. Samordnaren fördelar de köade ärendena "
+        "när handläggare blir lediga.",
+        version=past.version,
+        by=member,
+    )
+    services.minutes_approve(meeting=past, version=past.version, by=member)
+
+    # The next meeting's agenda; one referral withdrawn from it by the school, and one
+    # submitted after the agenda was sent (it waits for the meeting after).
+    services.meeting_prepare_agenda(meeting=upcoming, by=coordinator)
+    for spec, referral, counsellor in made:
+        if spec.end == "submitted":
+            referral_states.move(referral, "submit", by=counsellor)
+            referral.submitted_at = timezone.now()
+            referral.submitted_by = counsellor
+            referral.save(update_fields=["submitted_at", "submitted_by"])
+            workflow.case_refer(case=Case.objects.get(pk=referral.case_id), by=counsellor)
+        if spec.end != "withdrawn":
+            continue
+        referral.refresh_from_db()
+        referral_states.move(referral, "withdraw", by=counsellor)
+        referral.withdrawn_at = timezone.now()
+        referral.withdrawn_reason = "Vårdnadshavarna vill först pröva stöd via elevhälsan."
+        referral.meeting = None
+        referral.save(update_fields=["withdrawn_at", "withdrawn_reason", "meeting"])
+        workflow.case_withdraw(
+            case=Case.objects.get(pk=referral.case_id),
+            reason="Vårdnadshavarna vill först pröva stöd via elevhälsan.",
+            by=counsellor,
+        )
+
+
+def seed_forum(*, today: datetime.date | None = None) -> dict[str, int]:
+    from django.test.utils import override_settings
+
+    today = today or timezone.localdate()
+    municipality = Municipality.objects.filter(code=demo.MUNICIPALITY_CODE).first()
+    if municipality is None:
+        return counts()
+    with override_settings(EMAIL_BACKEND=LOCMEM_EMAIL), transaction.atomic():
+        forums = _forums(municipality)
+        for forum in forums:
+            services.forum_plan_meetings(
+                forum=forum, until=today + datetime.timedelta(weeks=8), today=today
+            )
+            # The schedule's meeting of last month, for the demo's history.
+            services.forum_plan_meetings(
+                forum=forum,
+                until=today - datetime.timedelta(days=1),
+                today=today - datetime.timedelta(days=35),
+            )
+        if not Referral.objects.filter(forum__in=forums).exists():
+            _referrals(forums[0], today)
+    return counts()
+
+
+def counts() -> dict[str, int]:
+    in_demo = Q(forum__municipality__code=demo.MUNICIPALITY_CODE)
+    return {
+        "forums": Forum.objects.filter(municipality__code=demo.MUNICIPALITY_CODE).count(),
+        "meetings": ForumMeeting.objects.filter(in_demo).count(),
+        "referrals": Referral.objects.filter(in_demo).count(),
+        "assigned": Assignment.objects.filter(
+            referral__forum__municipality__code=demo.MUNICIPALITY_CODE, ended_at__isnull=True
+        ).count(),
+        "queued": Referral.objects.filter(in_demo, state=ReferralState.QUEUED).count(),
+    }
+
+
+def seed_demo_part(run: demo.DemoRun) -> list[demo.DemoLine]:
+    """Only when the attendance part generated school days: they choose the students."""
+    if not run.facts.get("attendance_days"):
+        return []
+    found = seed_forum()
+    return [
+        demo.DemoLine(
+            f"Referral forum: {found['forums']} forums, {found['meetings']} meetings, "
+            f"{found['referrals']} referrals ({found['assigned']} assigned, "
+            f"{found['queued']} queued)."
+        )
+    ]

@@ -1,0 +1,65 @@
+"""The demo's team side: forums, a past meeting with approved minutes, referrals in every
+state, three assigned cases for the consent demo, and real work on each team role's desk."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from cases.models import CaseState
+from referrals import demo as referrals_demo
+from referrals.models import ForumMeeting, Referral, ReferralState
+from sst.models import User
+
+
+def _seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", students=240, no_attendance=False, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_the_forum_at_work(settings, client):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    output = _seed()
+    assert "Referral forum:" in output
+    first = referrals_demo.counts()
+    states = set(Referral.objects.values_list("state", flat=True))
+    assert states >= {
+        ReferralState.DRAFT,
+        ReferralState.SUBMITTED,
+        ReferralState.ON_AGENDA,
+        ReferralState.ASSIGNED,
+        ReferralState.QUEUED,
+        ReferralState.REJECTED,
+        ReferralState.REDIRECTED,
+        ReferralState.WITHDRAWN,
+    }
+    assert first["forums"] == 2 and first["referrals"] >= 10
+    assert ForumMeeting.objects.filter(minutes_approved_at__isnull=False).count() == 1
+    assigned = referrals_demo.demo_assigned_cases()
+    assert len(assigned) == 3
+    assert all(case.state == CaseState.ACCEPTED for case in assigned)
+    _seed()
+    assert referrals_demo.counts() == first
+
+    for username, marker in (
+        ("remissforum.norra", "forum-panel"),
+        ("samordnare.norra", "coordinator-panel"),
+        ("socionom.norra", "assignments-panel"),
+    ):
+        client.force_login(User.objects.get(username=username))
+        desk = client.get(reverse("sst:desk")).content.decode()
+        assert marker in desk, username
+    client.force_login(User.objects.get(username="samordnare.norra"))
+    queue = client.get(reverse("referrals:queue")).content.decode()
+    for referral in Referral.objects.filter(state=ReferralState.QUEUED):
+        assert referral.number in queue
+    client.force_login(User.objects.get(username="socionom.norra"))
+    desk = client.get(reverse("sst:desk")).content.decode()
+    for case in assigned:
+        assert case.referrals.get().number in desk
+        assert case.student.last_name not in desk
