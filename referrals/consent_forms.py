@@ -16,7 +16,6 @@ from .models import (
     ConsentMethod,
     ConsentScan,
     FamilyMeeting,
-    FamilyMeetingKind,
     InformationOutcome,
 )
 
@@ -33,7 +32,7 @@ class DateTimeInput(forms.DateTimeInput):
     def format_value(self, value: Any) -> str | None:
         if hasattr(value, "strftime"):
             return str(timezone.localtime(value).strftime("%Y-%m-%dT%H:%M"))
-        return super().format_value(value)  # type: ignore[no-any-return]
+        return super().format_value(value)
 
 
 class ConsentForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -52,7 +51,7 @@ class ConsentForm(forms.ModelForm):  # type: ignore[type-arg]
         }
 
 
-class StaffChoiceField(forms.ModelMultipleChoiceField):
+class StaffChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.get_full_name() or obj.get_username())
 
@@ -83,12 +82,14 @@ class GivingForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.guardians = {str(g.public_id): g for g in guardians}
-        self.fields["who"].choices = [
+        who = self.fields["who"]
+        assert isinstance(who, forms.ChoiceField)
+        who.choices = [
             *((str(g.public_id), g.full_name) for g in guardians),
             (STUDENT, _("The student")),
         ]
-        self.fields["scan"].queryset = scans
-        self.fields["witnesses"].queryset = staff
+        self.fields["scan"].queryset = scans  # type: ignore[attr-defined]
+        self.fields["witnesses"].queryset = staff  # type: ignore[attr-defined]
 
     def giver(self) -> tuple[Guardian | None, bool]:
         who = self.cleaned_data["who"]
@@ -121,8 +122,7 @@ class MeetingForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = staff
-        self.fields["kind"].choices = FamilyMeetingKind.choices
+        self.fields["staff"].queryset = staff  # type: ignore[attr-defined]
 
 
 class OutcomeForm(forms.Form):

@@ -55,7 +55,9 @@ def accepted_case(world, student=None, state=CaseState.ACCEPTED) -> Team:
     return Team(case, referral, assignment)
 
 
-def give(consent: Consent, *, guardian=None, by_student=False, by, witness, on=None) -> ConsentGiving:
+def give(
+    consent: Consent, *, guardian=None, by_student=False, by, witness, on=None
+) -> ConsentGiving:
     return services.consent_giving_add(
         consent=consent,
         guardian=guardian,

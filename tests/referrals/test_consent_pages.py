@@ -113,8 +113,12 @@ def test_record_a_consent_and_a_giving_through_the_pages(client, world):
     future = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
     response = client.post(
         reverse("referrals:consent_giving_new", args=[consent.public_id]),
-        {"who": "student", "given_on": future, "method": "in_person",
-         "witnesses": [world.counsellor_a.pk, world.principal_a.pk]},
+        {
+            "who": "student",
+            "given_on": future,
+            "method": "in_person",
+            "witnesses": [world.counsellor_a.pk, world.principal_a.pk],
+        },
     )
     assert response.status_code == 200  # refused with a message, nothing saved
     assert ConsentGiving.objects.filter(consent=consent).count() == 1
@@ -148,8 +152,13 @@ def test_meeting_booked_by_the_assigned_worker_without_personal_data(client, wor
     assert "Alva" not in page and "Ekholmsson" not in page
     response = client.post(
         url,
-        {"kind": "information", "starts_at": "2026-12-10T10:00", "location": "Skolan",
-         "with_student": "on", "with_guardians": "on"},
+        {
+            "kind": "information",
+            "starts_at": "2026-12-10T10:00",
+            "location": "Skolan",
+            "with_student": "on",
+            "with_guardians": "on",
+        },
     )
     assert response.status_code == 302
     assert FamilyMeeting.objects.filter(case=team.case).count() == 1

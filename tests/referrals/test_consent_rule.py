@@ -67,7 +67,9 @@ def test_withdrawal_ends_it_and_it_stays_withdrawn(world):
     team = accepted_case(world)
     consent = valid_consent(world, team.case)
     giving = consent.givings.get()
-    services.consent_withdraw(giving=giving, withdrawn_on=timezone.localdate(), by=world.principal_a)
+    services.consent_withdraw(
+        giving=giving, withdrawn_on=timezone.localdate(), by=world.principal_a
+    )
     assert not _valid(team.case)
     assert rule.status(team.case)["state"] == "withdrawn"
     with pytest.raises(ValidationError):
@@ -104,7 +106,9 @@ def test_scope_without_school_and_social_services_is_not_valid(world):
 
 
 def _student_born(world, born: datetime.date):
-    student = StudentFactory(mentor_group=world.group_a1, personnummer=fake_personnummer(7, born=born))
+    student = StudentFactory(
+        mentor_group=world.group_a1, personnummer=fake_personnummer(7, born=born)
+    )
     guardian = GuardianFactory()
     give_custody(student, guardian)
     return student, guardian
@@ -149,15 +153,24 @@ def test_givings_rules(world):
     consent = services.consent_record(case=team.case, by=world.counsellor_a)
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     with pytest.raises(ValidationError):  # in the future
-        give(consent, guardian=world.guardian_a1, by=world.counsellor_a, witness=world.principal_a, on=tomorrow)
+        give(
+            consent,
+            guardian=world.guardian_a1,
+            by=world.counsellor_a,
+            witness=world.principal_a,
+            on=tomorrow,
+        )
     with pytest.raises(ValidationError):  # one witness only
         give(consent, guardian=world.guardian_a1, by=world.counsellor_a, witness=world.counsellor_a)
     with pytest.raises(ValidationError):  # not a guardian with custody
         give(consent, guardian=GuardianFactory(), by=world.counsellor_a, witness=world.principal_a)
     with pytest.raises(ValidationError):  # a signed form needs its scan
         services.consent_giving_add(
-            consent=consent, guardian=world.guardian_a1, given_on=timezone.localdate(),
-            method="signed_form", by=world.counsellor_a,
+            consent=consent,
+            guardian=world.guardian_a1,
+            given_on=timezone.localdate(),
+            method="signed_form",
+            by=world.counsellor_a,
         )
     give(consent, guardian=world.guardian_a1, by=world.counsellor_a, witness=world.principal_a)
     with pytest.raises(ValidationError):  # twice

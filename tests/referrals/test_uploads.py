@@ -39,7 +39,11 @@ def _upload(world, name, data, content_type="application/pdf"):
     team = accepted_case(world)
     consent = services.consent_record(case=team.case, by=world.counsellor_a)
     upload = SimpleUploadedFile(name, data, content_type=content_type)
-    return team, consent, services.scan_upload(consent=consent, upload=upload, by=world.counsellor_a)
+    return (
+        team,
+        consent,
+        services.scan_upload(consent=consent, upload=upload, by=world.counsellor_a),
+    )
 
 
 def test_text_named_pdf_is_refused(world, private_dir):
@@ -69,7 +73,7 @@ def test_type_by_content_not_by_name_or_browser(world, private_dir):
 
 
 def test_pdf_with_javascript_is_stored_and_served_only_as_attachment(client, world, private_dir):
-    team, consent, scan = _upload(world, "scan.pdf", PDF_WITH_SCRIPT)
+    _team, _consent, scan = _upload(world, "scan.pdf", PDF_WITH_SCRIPT)
     assert uploads.pdf_has_script(PDF_WITH_SCRIPT)
     client.force_login(world.principal_a)
     response = client.get(reverse("referrals:consent_scan_download", args=[scan.public_id]))
@@ -80,7 +84,8 @@ def test_pdf_with_javascript_is_stored_and_served_only_as_attachment(client, wor
     assert "sandbox" in response["Content-Security-Policy"]
     assert b"".join(response.streaming_content) == PDF_WITH_SCRIPT
     assert AuditEvent.objects.filter(
-        action=AuditAction.EXPORT, object_type=AuditObjectType.CONSENT_SCAN,
+        action=AuditAction.EXPORT,
+        object_type=AuditObjectType.CONSENT_SCAN,
         object_id=str(scan.public_id),
     ).exists()
 
@@ -110,7 +115,7 @@ def test_serving_asks_the_policy(client, world, private_dir, who, status):
 def test_assigned_worker_with_valid_consent_downloads_and_the_consent_is_audited(
     client, world, private_dir
 ):
-    team, consent, scan = _upload(world, "scan.pdf", PDF)
+    team, _consent, scan = _upload(world, "scan.pdf", PDF)
     valid = valid_consent(world, team.case)
     client.force_login(world.social_worker_n)
     response = client.get(reverse("referrals:consent_scan_download", args=[scan.public_id]))
