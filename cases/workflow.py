@@ -300,6 +300,37 @@ def close_cases_on_move(move: StudentMove, *, by: User | None) -> None:
         )
 
 
+# Moves that follow from a record another service has already authorised, whoever recorded
+# it: booking the information meeting asks for consent, and "the family said no" closes the
+# case as declined. The assigned social worker may record both before any consent lets them
+# read the case (so they hold no capability on it yet): the calling service checks that
+# person's part; here the table's states and guards still apply.
+FOLLOWS_RECORD = frozenset({"request_consent", "close"})
+
+
+@transaction.atomic
+def case_follow_record(*, case: Case, name: str, by: User | None, closure_reason: str = "") -> Case:
+    """Make the transition ``name`` because a record says so (see ``FOLLOWS_RECORD``)."""
+    if name not in FOLLOWS_RECORD:
+        raise ValueError(f"{name} does not follow from a record")
+    transition = transitions.BY_NAME[name]
+    verdict = transitions.judge(transition, case, {transition.capability})
+    if verdict.refusal is transitions.Refusal.STATE:
+        raise TransitionRefused(
+            _("A case that is “%(state)s” cannot become “%(to)s”.")
+            % {"state": case.get_state_display(), "to": transition.target.label},
+            code="state",
+        )
+    if verdict.refusal is transitions.Refusal.GUARD:
+        raise TransitionRefused([str(guard.missing) for guard in verdict.missing], code="guard")
+    if name == "close":
+        if closure_reason not in ClosureReason.values or closure_reason in CLOSURE_DETAIL_REQUIRED:
+            raise ValueError("a closure that follows a record needs a reason without detail")
+        label = str(ClosureReason(closure_reason).label)
+        return _move(case, to=CaseState.CLOSED, by=by, reason=label, closure_reason=closure_reason)
+    return _move(case, to=transition.target, by=by)
+
+
 # The service of each transition of the table (tests keep the two in step).
 SERVICES: dict[str, Callable[..., Case]] = {
     "refer": case_refer,

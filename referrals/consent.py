@@ -5,7 +5,8 @@ A consent is valid on a day when
 - it lets the school and social services share (its scope),
 - it has not expired (``valid_until``; empty means until the case is closed) and the case is
   open,
-- every guardian with custody of the student has given it,
+- every guardian with custody of the student has given it, and the register names at
+  least one (a student whose custody is not recorded cannot be covered by nobody's consent),
 - the student has given it too, from the age the municipality sets (``TeamPolicy``); when
   the personnummer leaves the birth date open the earliest possible date counts, so an
   unknown age asks for the student's consent rather than skipping it,
@@ -79,12 +80,16 @@ def valid_consents(today: datetime.date | None = None) -> QuerySet[Consent]:
             consent=OuterRef(OuterRef("pk")), guardian__isnull=False, given_on__lte=today
         ).values("guardian_id")
     )
+    custody_recorded = Custody.objects.filter(
+        student_id=OuterRef("case__student_id"), has_custody=True
+    )
     student_gave = givings.filter(by_student=True)
     return (
         _with_policy_age(Consent.objects.filter(scope_school_social_services=True))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         .exclude(case__state__in=[state.value for state in ENDED_STATES])
         .exclude(Exists(withdrawn))
+        .filter(Exists(custody_recorded))
         .exclude(Exists(guardian_missing))
         .exclude(_student_old_enough(today) & ~Q(Exists(student_gave)))
     )
@@ -125,16 +130,19 @@ def status(case: Case, today: datetime.date | None = None) -> dict[str, Any]:
 
     Names no one: it counts guardians, so the anonymous side can show it too."""
     today = today or timezone.localdate()
-    latest = Consent.objects.filter(case=case).order_by("-recorded_at").first()
-    if latest is None:
-        return {"state": "none", "consent": None, "missing_guardians": 0, "missing_student": False}
-    if valid_consents(today).filter(pk=latest.pk).exists():
+    # A valid consent counts even when a newer one (a renewal) is still being gathered:
+    # the page says what the access rule says.
+    valid = relied_on(case, today)
+    if valid is not None:
         return {
             "state": "valid",
-            "consent": latest,
+            "consent": valid,
             "missing_guardians": 0,
             "missing_student": False,
         }
+    latest = Consent.objects.filter(case=case).order_by("-recorded_at").first()
+    if latest is None:
+        return {"state": "none", "consent": None, "missing_guardians": 0, "missing_student": False}
     givings = list(latest.givings.all())
     if any(g.withdrawn_on for g in givings):
         state = "withdrawn"
@@ -142,6 +150,8 @@ def status(case: Case, today: datetime.date | None = None) -> dict[str, Any]:
         state = "expired"
     elif case.state in ENDED_STATES:
         state = "ended"
+    elif not latest.scope_school_social_services:
+        state = "out_of_scope"
     else:
         state = "waiting"
     custody = set(
@@ -161,3 +171,41 @@ def status(case: Case, today: datetime.date | None = None) -> dict[str, Any]:
         "missing_guardians": len(custody - given),
         "missing_student": needs_student and not any(g.by_student for g in givings),
     }
+
+
+def consent_status_for_cases(
+    case_ids: list[int], today: datetime.date | None = None
+) -> dict[int, str]:
+    """case id → "valid", "withdrawn", "expired", "ended", "waiting" or "none", for a list
+    (the social worker's desk). Three queries whatever the number of cases; names no one."""
+    today = today or timezone.localdate()
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    valid = set(Case.objects.filter(covered(today), pk__in=ids).values_list("pk", flat=True))
+    withdrawn = ConsentGiving.objects.filter(consent=OuterRef("pk"), withdrawn_on__isnull=False)
+    latest: dict[int, tuple[bool, datetime.date | None, str]] = {}
+    for case_id, has_withdrawal, valid_until, state in (
+        Consent.objects.filter(case_id__in=ids)
+        .annotate(has_withdrawal=Exists(withdrawn))
+        .order_by("case_id", "-recorded_at")
+        .values_list("case_id", "has_withdrawal", "valid_until", "case__state")
+    ):
+        latest.setdefault(case_id, (has_withdrawal, valid_until, state))
+    found: dict[int, str] = {}
+    for case_id in ids:
+        if case_id in valid:
+            found[case_id] = "valid"
+        elif case_id not in latest:
+            found[case_id] = "none"
+        else:
+            has_withdrawal, valid_until, state = latest[case_id]
+            if has_withdrawal:
+                found[case_id] = "withdrawn"
+            elif valid_until is not None and valid_until < today:
+                found[case_id] = "expired"
+            elif state in ENDED_STATES:
+                found[case_id] = "ended"
+            else:
+                found[case_id] = "waiting"
+    return found

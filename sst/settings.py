@@ -224,6 +224,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # audits the read. An S3-compatible store is a settings change (django-storages' backend
 # and its OPTIONS under "private").
 PRIVATE_FILES_DIR = env.str("PRIVATE_FILES_DIR", default=str(VAR_DIR / "private"))
+# The largest consent scan accepted (referrals/uploads.py).
+CONSENT_SCAN_MAX_MB = env.float("CONSENT_SCAN_MAX_MB", default=10.0)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
