@@ -483,8 +483,13 @@ def minutes_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
         format="pdf",
     )
     local = timezone.localtime(meeting.starts_at)
-    context["filename"] = f"protokoll-{local:%Y-%m-%d}.pdf"
-    return printing.render_pdf(request, "referrals/forum/minutes_pdf.html", context)
+    context["municipality"] = meeting.forum.municipality
+    return printing.render_pdf(
+        request,
+        "referrals/forum/minutes_pdf.html",
+        context,
+        filename=f"protokoll-{local:%Y-%m-%d}.pdf",
+    )
 
 
 # ---------------------------------------------------------------- the queue and caseloads
