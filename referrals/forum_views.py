@@ -30,6 +30,7 @@ from sst.access import Capability
 
 from . import forum_selectors as selectors
 from . import forum_services as services
+from .consent import consent_status_for_cases
 from .forum_forms import (
     AssignForm,
     DecisionForm,
@@ -653,7 +654,11 @@ def social_worker_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | No
         .order_by("decided_at", "pk")
         .distinct()
     )
-    return ("referrals/forum/panel_social_worker.html", {"referrals": referrals})
+    # The consent's state per case, in a constant number of queries: the link to the
+    # identified case is offered only where a valid consent covers it.
+    states = consent_status_for_cases([referral.case_id for referral in referrals])
+    rows = [(referral, states.get(referral.case_id, "none")) for referral in referrals]
+    return ("referrals/forum/panel_social_worker.html", {"rows": rows})
 
 
 def register_panels() -> None:
