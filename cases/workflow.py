@@ -215,6 +215,12 @@ def case_withdraw(*, case: Case, reason: str, by: User) -> Case:
 
 
 @transaction.atomic
+def case_register_referral(*, case: Case, by: User) -> Case:
+    """The coordinator registers a referral from the student, a guardian or social services."""
+    return _make("register_referral", case, by)
+
+
+@transaction.atomic
 def case_queue(*, case: Case, by: User) -> Case:
     return _make("queue", case, by)
 
@@ -304,6 +310,7 @@ def close_cases_on_move(move: StudentMove, *, by: User | None) -> None:
 SERVICES: dict[str, Callable[..., Case]] = {
     "refer": case_refer,
     "withdraw": case_withdraw,
+    "register_referral": case_register_referral,
     "queue": case_queue,
     "accept": case_accept,
     "reject": case_reject,

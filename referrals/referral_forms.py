@@ -1,0 +1,121 @@
+"""Forms of the referral pages. They validate and convert; the services decide (and run the
+anonymity check themselves, so nothing here is the only guard)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sst import textlimits
+from sst.personnummer import parse as parse_personnummer
+
+from .models import Answer, Referral, ReferralOrigin
+from .referral_services import CONTENT_FIELDS, ReferralContent, field_label
+
+_TEXTAREA = {"class": "form-control", "rows": 4}
+
+
+class VersionForm(forms.Form):
+    """The referral version the page was drawn from: a stale page is refused."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class ReferralForm(VersionForm):
+    """The anonymous content the school writes."""
+
+    cause_student_view = forms.CharField(required=False, strip=True)
+    cause_guardian_view = forms.CharField(required=False, strip=True)
+    report_of_concern = forms.ChoiceField(
+        choices=Answer.choices, widget=forms.RadioSelect(attrs={"class": "form-check-input"})
+    )
+    adjustments = forms.CharField(required=False, strip=True)
+    assessment_psychologist = forms.BooleanField(required=False)
+    assessment_speech = forms.BooleanField(required=False)
+    assessment_other = forms.CharField(required=False, strip=True)
+    school_actions_comment = forms.CharField(required=False, strip=True)
+    expected_help = forms.CharField(required=False, strip=True)
+    # Set by the page that showed the name warnings: binds the confirmation to them.
+    confirmation = forms.CharField(required=False, widget=forms.HiddenInput)
+    confirm_names = forms.BooleanField(
+        required=False,
+        label=_("The highlighted words are not about the student or the guardians"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in CONTENT_FIELDS:
+            model_field = Referral._meta.get_field(name)
+            field = self.fields[name]
+            field.label = field_label(name)
+            max_length = getattr(model_field, "max_length", None)
+            if isinstance(field, forms.CharField) and max_length:
+                field.max_length = max_length
+                field.validators.append(textlimits.limit(max_length))
+                if max_length > textlimits.REASON:
+                    field.widget = forms.Textarea(attrs={**_TEXTAREA, "maxlength": max_length})
+                else:
+                    field.widget = forms.TextInput(
+                        attrs={"class": "form-control", "maxlength": max_length}
+                    )
+            elif isinstance(field, forms.BooleanField):
+                field.widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
+        self.fields["confirm_names"].widget = forms.CheckboxInput(
+            attrs={"class": "form-check-input"}
+        )
+
+    def content(self) -> ReferralContent:
+        return ReferralContent(**{name: self.cleaned_data[name] for name in CONTENT_FIELDS})
+
+    def given_confirmation(self) -> str:
+        """The confirmation token, if the writer ticked the box under the warnings."""
+        if self.cleaned_data.get("confirm_names"):
+            return str(self.cleaned_data.get("confirmation") or "")
+        return ""
+
+    @staticmethod
+    def initial_of(referral: Referral) -> dict[str, Any]:
+        return {
+            "version": referral.version,
+            **{name: getattr(referral, name) for name in CONTENT_FIELDS},
+        }
+
+
+class WithdrawForm(VersionForm):
+    reason = textlimits.text_field(
+        200,
+        label=_("Why is the referral withdrawn?"),
+        strip=True,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+        error_messages={"required": _("Give a reason.")},
+    )
+
+
+OUTSIDE_ORIGINS = [(value, label) for value, label in ReferralOrigin.choices if value != "school"]
+
+
+class RegisterForm(ReferralForm):
+    """The coordinator's registration: who the student is, where it comes from, the content."""
+
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    personnummer = forms.CharField(
+        label=_("The student's personal identity number"),
+        max_length=13,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"class": "form-control", "autocomplete": "off", "inputmode": "numeric"}
+        ),
+        help_text=_("12 digits (YYYYMMDD-NNNN). The student must be at a school you coordinate."),
+    )
+    origin = forms.ChoiceField(
+        label=_("The referral comes from"),
+        choices=OUTSIDE_ORIGINS,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+
+    field_order = ["personnummer", "origin"]
+
+    def clean_personnummer(self) -> str:
+        return parse_personnummer(self.cleaned_data["personnummer"]).value
