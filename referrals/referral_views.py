@@ -283,6 +283,7 @@ def referral_submit(request: HttpRequest, public_id: str) -> HttpResponse:
             "button": _("Yes: submit the referral"),
             "style": "btn-primary",
             "confirm_field": CONFIRM_FIELD,
+            "back_url": _back_url(request, referral.case),
         },
     )
 
@@ -366,6 +367,7 @@ def referral_revise(request: HttpRequest, public_id: str) -> HttpResponse:
             "button": _("Yes: open a new case with a revised draft"),
             "style": "btn-primary",
             "confirm_field": CONFIRM_FIELD,
+            "back_url": _back_url(request, referral.case),
         },
     )
 

@@ -173,9 +173,12 @@ def test_the_warning_page_confirms_and_saves(client, draft, world):
 
     verified_login(client, world.counsellor_a)
     url = f"/team/uppdragsforfragan/{draft.public_id}/"
-    data = {"version": draft.version, "report_of_concern": "unknown", "adjustments": "Hugo"}
-    StudentName = world.student_a1.first_name
-    data["adjustments"] = f"Studiero, {StudentName} är ett ord här."
+    name = world.student_a1.first_name
+    data = {
+        "version": draft.version,
+        "report_of_concern": "unknown",
+        "adjustments": f"Studiero, {name} är ett ord här.",
+    }
     response = client.post(url, data)
     assert response.status_code == 400
     token = response.context["form"]["confirmation"].value()

@@ -99,8 +99,9 @@ def test_the_municipalitys_forum_when_the_policy_says_so(world):
 
 def test_without_a_forum_the_referral_is_refused_with_a_message(world):
     case = Case.objects.create(student=world.student_a1, opening=CaseOpening.PRINCIPAL)
-    with pytest.raises(referral_services.ReferralRefused, match="No referral forum"):
+    with pytest.raises(referral_services.ReferralRefused) as refused:
         referral_services.referral_create(case=case, by=world.counsellor_a)
+    assert refused.value.code == "no_forum"
     assert not Referral.objects.exists()
 
 
@@ -304,8 +305,9 @@ def test_consent_before_the_referral_when_the_municipality_says_so(world, case_a
         consent_timing=ConsentTiming.BEFORE_REFERRAL
     )
     draft = written(case_a1, world.counsellor_a)
-    with pytest.raises(referral_services.ReferralRefused, match="consent"):
+    with pytest.raises(referral_services.ReferralRefused) as refused:
         referral_services.referral_submit(referral=draft, by=world.counsellor_a)
+    assert refused.value.code == "consent"
     assert Referral.objects.get(pk=draft.pk).state == ReferralState.DRAFT
 
 
@@ -452,13 +454,14 @@ def test_the_coordinator_does_not_register_a_school_referral(world, forum_n, coo
 
 
 def test_not_while_the_student_has_an_open_case(world, case_a1, coordinator):
-    with pytest.raises(referral_services.ReferralRefused, match="open case"):
+    with pytest.raises(referral_services.ReferralRefused) as refused:
         referral_services.referral_register(
             student=world.student_a1,
             origin=ReferralOrigin.SOCIAL_SERVICES,
             content=CONTENT,
             by=coordinator,
         )
+    assert refused.value.code == "open_case"
 
 
 def test_the_personnummer_lookup_reveals_nothing_outside(world, coordinator):
