@@ -23,48 +23,50 @@ class VersionForm(forms.Form):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
+def _text(name: str, *, long: bool = True) -> forms.CharField:
+    """A free-text field bounded like the model's, labelled with its verbose name."""
+    length = textlimits.model_limit(Referral, name)
+    widget: forms.Widget = (
+        forms.Textarea(attrs={**_TEXTAREA, "maxlength": length})
+        if long
+        else forms.TextInput(attrs={"class": "form-control", "maxlength": length})
+    )
+    return textlimits.text_field(
+        length, label=field_label(name), required=False, strip=True, widget=widget
+    )
+
+
+def _box(name: str) -> forms.BooleanField:
+    return forms.BooleanField(
+        label=field_label(name),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+
 class ReferralForm(VersionForm):
     """The anonymous content the school writes."""
 
-    cause_student_view = forms.CharField(required=False, strip=True)
-    cause_guardian_view = forms.CharField(required=False, strip=True)
+    cause_student_view = _text("cause_student_view")
+    cause_guardian_view = _text("cause_guardian_view")
     report_of_concern = forms.ChoiceField(
-        choices=Answer.choices, widget=forms.RadioSelect(attrs={"class": "form-check-input"})
+        label=field_label("report_of_concern"),
+        choices=Answer.choices,
+        widget=forms.RadioSelect,
     )
-    adjustments = forms.CharField(required=False, strip=True)
-    assessment_psychologist = forms.BooleanField(required=False)
-    assessment_speech = forms.BooleanField(required=False)
-    assessment_other = forms.CharField(required=False, strip=True)
-    school_actions_comment = forms.CharField(required=False, strip=True)
-    expected_help = forms.CharField(required=False, strip=True)
+    adjustments = _text("adjustments")
+    assessment_psychologist = _box("assessment_psychologist")
+    assessment_speech = _box("assessment_speech")
+    assessment_other = _text("assessment_other", long=False)
+    school_actions_comment = _text("school_actions_comment")
+    expected_help = _text("expected_help")
     # Set by the page that showed the name warnings: binds the confirmation to them.
-    confirmation = forms.CharField(required=False, widget=forms.HiddenInput)
+    confirmation = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     confirm_names = forms.BooleanField(
         required=False,
         label=_("The highlighted words are not about the student or the guardians"),
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name in CONTENT_FIELDS:
-            model_field = Referral._meta.get_field(name)
-            field = self.fields[name]
-            field.label = field_label(name)
-            max_length = getattr(model_field, "max_length", None)
-            if isinstance(field, forms.CharField) and max_length:
-                field.max_length = max_length
-                field.validators.append(textlimits.limit(max_length))
-                if max_length > textlimits.REASON:
-                    field.widget = forms.Textarea(attrs={**_TEXTAREA, "maxlength": max_length})
-                else:
-                    field.widget = forms.TextInput(
-                        attrs={"class": "form-control", "maxlength": max_length}
-                    )
-            elif isinstance(field, forms.BooleanField):
-                field.widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
-        self.fields["confirm_names"].widget = forms.CheckboxInput(
-            attrs={"class": "form-check-input"}
-        )
 
     def content(self) -> ReferralContent:
         return ReferralContent(**{name: self.cleaned_data[name] for name in CONTENT_FIELDS})
@@ -102,7 +104,7 @@ class RegisterForm(ReferralForm):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     personnummer = forms.CharField(
         label=_("The student's personal identity number"),
-        max_length=13,
+        max_length=15,
         strip=True,
         widget=forms.TextInput(
             attrs={"class": "form-control", "autocomplete": "off", "inputmode": "numeric"}
@@ -112,7 +114,7 @@ class RegisterForm(ReferralForm):
     origin = forms.ChoiceField(
         label=_("The referral comes from"),
         choices=OUTSIDE_ORIGINS,
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        widget=forms.RadioSelect,
     )
 
     field_order = ["personnummer", "origin"]

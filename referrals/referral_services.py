@@ -200,13 +200,13 @@ def _require(case: Case, by: User, capability: Capability = Capability.WRITE_REF
         raise access.refuse(by, audit.AuditObjectType.CASE, case.public_id, needs=str(capability))
 
 
-def field_label(name: str) -> str:
-    """The label of a content field (its verbose name), for forms and messages."""
-    return str(getattr(Referral._meta.get_field(name), "verbose_name", name))
+def field_label(name: str) -> Any:
+    """The label of a content field: its verbose name, still lazy (translated when shown)."""
+    return getattr(Referral._meta.get_field(name), "verbose_name", name)
 
 
 def _labels() -> dict[str, str]:
-    return {name: field_label(name) for name in CONTENT_FIELDS}
+    return {name: str(field_label(name)) for name in CONTENT_FIELDS}
 
 
 def _checked_confirmations(
