@@ -61,6 +61,12 @@ CONSENT_REQUESTED = Guard(
     "consent_requested", _("No request for the guardians' consent is recorded.")
 )
 CONSENT_VALID = Guard("consent_valid", _("No valid consent covers the case."))
+# The referral is written and submitted on its own pages (the referrals app); its submit
+# service moves the case, so the case never counts as referred without a referral.
+REFERRAL_SUBMITTED = Guard("referral_submitted", _("No submitted referral is recorded."))
+REFERRAL_WITHDRAWN = Guard(
+    "referral_withdrawn", _("No withdrawal of the submitted referral is recorded.")
+)
 PLAN_SIGNED = Guard("plan_signed", _("No signed action plan is recorded."))
 MAINTENANCE_PLAN = Guard("maintenance_plan", _("No maintenance plan is recorded."))
 
@@ -74,6 +80,8 @@ GUARDS: dict[str, Guard] = {
         CONSENT_VALID,
         PLAN_SIGNED,
         MAINTENANCE_PLAN,
+        REFERRAL_SUBMITTED,
+        REFERRAL_WITHDRAWN,
     )
 }
 
@@ -130,14 +138,17 @@ class Transition:
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    # The school's side: submit the referral, take it back, or close the case.
+    # The school's side: submit the referral, take it back, or close the case. The
+    # referral's writers (the student's mentor, the counsellor, the principal) refer and
+    # withdraw; both follow the referral's own record (written on the referral pages).
     Transition(
         "refer",
         frozenset({CaseState.SCHOOL_INVESTIGATION}),
         CaseState.REFERRED,
-        Capability.WORK_CASES,
+        Capability.WRITE_REFERRAL,
         _("Refer to the school social team"),
         "aktualisera",
+        guards=(REFERRAL_SUBMITTED,),
         confirm=_(
             "The referral is sent to the school social team's referral forum, which decides "
             "whether the team takes the case. Until the forum has decided, the school can "
@@ -148,15 +159,27 @@ TRANSITIONS: tuple[Transition, ...] = (
         "withdraw",
         frozenset({CaseState.REFERRED}),
         CaseState.SCHOOL_INVESTIGATION,
-        Capability.WORK_CASES,
+        Capability.WRITE_REFERRAL,
         _("Withdraw the referral"),
         "aterkalla",
+        guards=(REFERRAL_WITHDRAWN,),
         asks=Asks.REASON,
         style="btn-outline-secondary",
         confirm=_(
             "The referral is taken back from the referral forum and the case returns to the "
             "school's own investigation. The reason is kept in the chronology."
         ),
+    ),
+    # A referral from the student, a guardian or social services: the coordinator registers
+    # it with the case it opens (the school's staff do not refer it).
+    Transition(
+        "register_referral",
+        frozenset({CaseState.SCHOOL_INVESTIGATION}),
+        CaseState.REFERRED,
+        Capability.COORDINATE,
+        _("Register a referral from outside the school"),
+        "registrera",
+        guards=(REFERRAL_SUBMITTED,),
     ),
     # The referral forum decides, and only on a recorded decision.
     Transition(

@@ -215,6 +215,12 @@ def case_withdraw(*, case: Case, reason: str, by: User) -> Case:
 
 
 @transaction.atomic
+def case_register_referral(*, case: Case, by: User) -> Case:
+    """The coordinator registers a referral from the student, a guardian or social services."""
+    return _make("register_referral", case, by)
+
+
+@transaction.atomic
 def case_queue(*, case: Case, by: User) -> Case:
     return _make("queue", case, by)
 
@@ -335,6 +341,7 @@ def case_follow_record(*, case: Case, name: str, by: User | None, closure_reason
 SERVICES: dict[str, Callable[..., Case]] = {
     "refer": case_refer,
     "withdraw": case_withdraw,
+    "register_referral": case_register_referral,
     "queue": case_queue,
     "accept": case_accept,
     "reject": case_reject,

@@ -5,7 +5,14 @@ from __future__ import annotations
 from cases.models import Case
 
 from . import consent
-from .models import Consent, Decision, DecisionKind, FamilyMeeting
+from .models import (
+    WAITING_STATES,
+    Consent,
+    Decision,
+    DecisionKind,
+    FamilyMeeting,
+    ReferralState,
+)
 
 
 def _decided(kind: str):  # type: ignore[no-untyped-def]
@@ -15,6 +22,17 @@ def _decided(kind: str):  # type: ignore[no-untyped-def]
 
     check.__name__ = f"forum_{kind}"
     return check
+
+
+def referral_submitted(case: Case) -> bool:
+    """A referral of the case is submitted and waits for the forum (``referral_submit``)."""
+    return case.referrals.filter(state__in=WAITING_STATES).exists()
+
+
+def referral_withdrawn(case: Case) -> bool:
+    """The case's latest submitted referral has been withdrawn (``referral_withdraw``)."""
+    latest = case.referrals.exclude(submitted_at=None).order_by("-submitted_at").first()
+    return latest is not None and latest.state == ReferralState.WITHDRAWN
 
 
 def consent_requested(case: Case) -> bool:
@@ -35,4 +53,6 @@ CHECKS = {
     "forum_redirected": _decided(DecisionKind.REDIRECTED),
     "consent_requested": consent_requested,
     "consent_valid": consent_valid,
+    "referral_submitted": referral_submitted,
+    "referral_withdrawn": referral_withdrawn,
 }

@@ -256,8 +256,10 @@ class Referral(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # A short number the forum and the school say aloud ("remiss 2026-014"); no personal data.
-    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    # A short number the forum and the school say aloud ("2026-0014"): the year and a running
+    # number per municipality (``ReferralCounter``); no personal data. Unique within the
+    # municipality (the counter hands each number out once), not across municipalities.
+    number = models.CharField(_("number"), max_length=20, db_index=True, editable=False)
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="referrals")
     revision_of = models.OneToOneField(
         "self",
@@ -367,6 +369,24 @@ class Referral(models.Model):
     @property
     def younger_grade(self) -> bool:
         return self.grade in {"F", "1", "2", "3", "4", "5", "6"}
+
+
+class ReferralCounter(models.Model):
+    """The last referral number handed out in a municipality in a year (locked while used)."""
+
+    municipality = models.ForeignKey("sst.Municipality", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "year"], name="referral_counter_once_per_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
 
 
 class DecisionKind(models.TextChoices):

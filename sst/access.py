@@ -33,7 +33,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -728,6 +728,76 @@ def access_case(
     if need is not None and need not in capabilities:
         raise refuse(user, audit.AuditObjectType.CASE, public_id, needs=str(need))
     return case, capabilities
+
+
+def cases_where(user: AnyUser, capability: Capability) -> QuerySet[Any]:
+    """Cases on which the user holds ``capability`` by role (no case condition: for
+    capabilities not in ``CONDITIONED_ON_CASE``): held at the case's school (or its district
+    or municipality), or at the mentor group of a student still at the case's school. One
+    query with subqueries."""
+    if capability in CONDITIONED_ON_CASE:
+        raise ValueError(f"{capability} is conditioned on the case: use cases_visible_to")
+    case_model = apps.get_model("cases", "Case")
+    if not _is_staff_user(user):
+        return case_model.objects.none()
+    memberships = RoleMembership.objects.filter(user_id=_uid(user)).active()
+    q = Q(pk__in=[])
+    for kind, roles in CAPABILITIES[capability].items():
+        held = memberships.filter(role__in=roles)
+        if kind == PlaceKind.MENTOR_GROUP:
+            q |= Q(
+                student__mentor_group__in=held.filter(mentor_group__isnull=False).values(
+                    "mentor_group_id"
+                ),
+                school_id=F("student__school_id"),
+            )
+        elif kind == PlaceKind.SCHOOL:
+            q |= Q(school__in=held.filter(school__isnull=False).values("school_id"))
+        elif kind == PlaceKind.DISTRICT:
+            q |= Q(school__district__in=held.filter(district__isnull=False).values("district_id"))
+        else:
+            q |= Q(
+                school__district__municipality__in=held.filter(municipality__isnull=False).values(
+                    "municipality_id"
+                )
+            )
+    return case_model.objects.filter(q)
+
+
+def access_case_holding(
+    user: AnyUser, public_id: uuid.UUID | str, capability: Capability
+) -> tuple[Any, Granted]:
+    """The case, if the user holds ``capability`` on it (``cases_where``), with every
+    capability they hold on it; otherwise 404, the refusal audited. For work on a case by
+    someone who may not read the whole case (the mentor writing the referral)."""
+    case_model = apps.get_model("cases", "Case")
+    try:
+        case = (
+            cases_where(user, capability)
+            .select_related("school", "student__school", "student__mentor_group")
+            .get(public_id=public_id)
+        )
+    except (case_model.DoesNotExist, ValueError, ValidationError):
+        raise refuse(user, audit.AuditObjectType.CASE, public_id, needs=str(capability)) from None
+    return case, case_capabilities(user, case)
+
+
+def student_by_personnummer_where(
+    user: AnyUser, normalised: str, capability: Capability
+) -> Student | None:
+    """The student with this (normalised) personnummer, if they are at a school where the
+    user holds ``capability``; otherwise None — the same answer whether the student exists
+    elsewhere or not at all, so nothing is revealed about students outside."""
+    if not _is_staff_user(user):
+        return None
+    return (
+        Student.objects.filter(
+            personnummer_hash=crypto.lookup_hash(normalised),
+            school__in=schools_where(user, capability),
+        )
+        .select_related("school", "mentor_group")
+        .first()
+    )
 
 
 def access_student(

@@ -42,6 +42,12 @@ class Capability(models.TextChoices):
     RECEIVE_CHECKLIST_COPY = "receive_checklist_copy", _("Receive the copy of a mentor checklist")
     # The school's case work.
     WORK_CASES = "work_cases", _("Work the school's cases (open, notes, refer, close)")
+    # The referral to the school social team: written by the mentor (of the student's group),
+    # the counsellor or the principal (issue 10; Trosa 002).
+    WRITE_REFERRAL = (
+        "write_referral",
+        _("Write, submit and withdraw the school's referral to the school social team"),
+    )
     OPEN_CASE_AS_PRINCIPAL = "open_case_as_principal", _("Open a case as the principal")
     OPEN_CASE_FOR_EHT = "open_case_for_eht", _("Open a case for the student health team")
     RECORD_EHT = "record_eht", _("Student health team: meetings, decisions and follow-up")
@@ -131,6 +137,9 @@ CAPABILITIES: Mapping[Capability, Mapping[PlaceKind, frozenset[Role]]] = Mapping
         Capability.WRITE_CHECKLIST: _at(mentor_group=_MENTOR),
         Capability.RECEIVE_CHECKLIST_COPY: _at(school=_PRINCIPAL),
         Capability.WORK_CASES: _at(school=_SCHOOL_CASE_STAFF),
+        Capability.WRITE_REFERRAL: _at(
+            mentor_group=_MENTOR, school=frozenset({Role.PRINCIPAL, Role.COUNSELLOR})
+        ),
         Capability.OPEN_CASE_AS_PRINCIPAL: _at(school=_PRINCIPAL),
         Capability.OPEN_CASE_FOR_EHT: _at(school=_EHT),
         Capability.RECORD_EHT: _at(school=_SCHOOL_CASE_STAFF),

@@ -30,6 +30,7 @@ from ..conftest import verified_login
 
 S = CaseState
 WORK = Capability.WORK_CASES
+WRITE_REFERRAL = Capability.WRITE_REFERRAL
 DECIDE = Capability.DECIDE_REFERRALS
 COORDINATE = Capability.COORDINATE
 SOCIAL = Capability.SOCIAL_WORK
@@ -38,8 +39,30 @@ OPEN = frozenset(state for state in S if state not in {S.CLOSED, S.REJECTED, S.R
 # The flow as DOMAIN.md §4 and the issue describe it, written out here, not read from the
 # code: states it starts from, where it leads, the capability, the guards, what it asks.
 FLOW = {
-    "refer": ({S.SCHOOL_INVESTIGATION}, S.REFERRED, WORK, set(), "nothing"),
-    "withdraw": ({S.REFERRED}, S.SCHOOL_INVESTIGATION, WORK, set(), "reason"),
+    # The referral's writers move the case with their referral (written in the referrals
+    # app: the guards say a submitted, or withdrawn, referral is recorded).
+    "refer": (
+        {S.SCHOOL_INVESTIGATION},
+        S.REFERRED,
+        WRITE_REFERRAL,
+        {"referral_submitted"},
+        "nothing",
+    ),
+    "withdraw": (
+        {S.REFERRED},
+        S.SCHOOL_INVESTIGATION,
+        WRITE_REFERRAL,
+        {"referral_withdrawn"},
+        "reason",
+    ),
+    # A referral from outside the school, registered by the coordinator with its case.
+    "register_referral": (
+        {S.SCHOOL_INVESTIGATION},
+        S.REFERRED,
+        COORDINATE,
+        {"referral_submitted"},
+        "nothing",
+    ),
     "queue": ({S.REFERRED}, S.QUEUED, DECIDE, {"forum_accepted"}, "nothing"),
     "accept": ({S.REFERRED, S.QUEUED}, S.ACCEPTED, DECIDE, {"forum_accepted"}, "nothing"),
     "reject": ({S.REFERRED, S.QUEUED}, S.REJECTED, DECIDE, {"forum_rejected"}, "reason"),
@@ -127,9 +150,11 @@ def test_nothing_skips_a_forum_decision_or_consent():
     inside them; every way past the referral needs the forum, every way into the plan
     and beyond needs a valid consent."""
     school = set(transitions.SCHOOL_STEPS)
+    # Between the school's steps only the school's own record is asked: its referral.
+    own = {transitions.REFERRAL_SUBMITTED, transitions.REFERRAL_WITHDRAWN}
     for transition in transitions.TRANSITIONS:
         if transition.sources & school and transition.target in school:
-            assert not transition.guards, transition.name
+            assert set(transition.guards) <= own, transition.name
         if transition.target in {S.QUEUED, S.ACCEPTED, S.REJECTED, S.REDIRECTED}:
             assert transition.capability == DECIDE and transition.guards, transition.name
         if transition.target in {S.PLAN, S.IMPLEMENTATION, S.MAINTENANCE}:
@@ -147,7 +172,8 @@ def test_the_ended_states_are_the_ones_without_a_way_out():
 # ---------------------------------------------------------------- the school's own steps
 
 
-def test_submit_and_withdraw_a_referral(world):
+def test_submit_and_withdraw_a_referral(world, all_guards_hold):
+    """The case's move (the referral's own records: tests/referrals)."""
     case = make_case(world.student_a1)
     workflow.case_refer(case=case, by=world.counsellor_a)
     assert case.state == S.REFERRED and case.version == 2
@@ -432,7 +458,7 @@ def test_a_case_of_another_student_cannot_be_the_previous_one(world):
 # ---------------------------------------------------------------- concurrent change
 
 
-def test_the_second_of_two_stale_copies_is_refused(world):
+def test_the_second_of_two_stale_copies_is_refused(world, referral_recorded):
     case = make_case(world.student_a1)
     mine = Case.objects.get(pk=case.pk)
     theirs = Case.objects.get(pk=case.pk)
@@ -444,7 +470,7 @@ def test_the_second_of_two_stale_copies_is_refused(world):
     assert CaseEvent.objects.filter(case=case).count() == 1
 
 
-def test_a_stale_copy_in_the_same_state_is_refused_too(world):
+def test_a_stale_copy_in_the_same_state_is_refused_too(world, referral_recorded):
     """The version, not only the state, is compared: refer, withdraw, then an old copy."""
     case = make_case(world.student_a1)
     stale = Case.objects.get(pk=case.pk)
@@ -456,7 +482,9 @@ def test_a_stale_copy_in_the_same_state_is_refused_too(world):
     assert case.state == S.SCHOOL_INVESTIGATION and case.version == 3
 
 
-def test_a_stale_page_is_refused_with_a_message_and_nothing_changes(client, world):
+def test_a_stale_page_is_refused_with_a_message_and_nothing_changes(
+    client, world, referral_recorded
+):
     case = make_case(world.student_a1)
     stale_version = case.version
     workflow.case_refer(case=Case.objects.get(pk=case.pk), by=world.counsellor_a)
@@ -472,7 +500,7 @@ def test_a_stale_page_is_refused_with_a_message_and_nothing_changes(client, worl
     assert CaseEvent.objects.filter(case=case).count() == 1
 
 
-def test_each_transition_is_audited(world):
+def test_each_transition_is_audited(world, referral_recorded):
     case = make_case(world.student_a1)
     workflow.case_refer(case=case, by=world.principal_a)
     workflow.case_close(case=case, reason=ClosureReason.OTHER, detail="Annat", by=world.principal_a)

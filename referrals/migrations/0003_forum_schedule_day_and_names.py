@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referrals', '0001_initial'),
+        ('referrals', '0002_referral_number_per_municipality'),
         ('sst', '0008_student_earliest_birth_date'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
