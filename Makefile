@@ -25,6 +25,10 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 # a new axe release can bring new rules, and CI should change only when we bump this.
 AXE_CORE_VERSION := 4.14.1
 AXE_STAMP := var/npm/.axe-core-$(AXE_CORE_VERSION)
+# Test processes (pytest-xdist): one per core, at most 4 (each has its own test database);
+# `make test TEST_WORKERS=0` runs in one process. Tests that must not run at the same time
+# share an xdist_group (--dist loadgroup).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$((n > 4 ? 4 : n)))
 # WeasyPrint (PDF export) needs Pango from the operating system.
 PANGO_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0
 
@@ -107,7 +111,7 @@ demo: system-deps var
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: system-deps var axe-core
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -545,6 +545,8 @@ def celery_worker_on_redis(transactional_db):
     app.conf.task_always_eager = django_settings.CELERY_TASK_ALWAYS_EAGER
 
 
+# One real worker on the broker at a time (tests/attendance/test_worker_crash.py).
+@pytest.mark.xdist_group("celery-broker")
 def test_real_worker_runs_the_rollup_and_the_notices(world, celery_worker_on_redis, mailoutbox):
     import time
 

@@ -52,6 +52,11 @@ REPO = Path(__file__).resolve().parents[2]
 OCT = datetime.date(2025, 10, 1)
 MAX_ATTEMPTS = 2  # the worker's IMPORT_MAX_ATTEMPTS: a shorter loop to kill
 
+# Real workers consume CELERY_BROKER_URL's queue (and purge it): the tests that start one
+# share an xdist group (in test_rollup.py and tests/sst/test_tasks.py too), so that no two
+# run at once (`make test` runs pytest with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("celery-broker")
+
 
 def _needs_postgres_and_broker() -> None:
     missing = []

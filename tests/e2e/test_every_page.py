@@ -11,6 +11,11 @@ Each URL pattern is visited at most twice per role (an administration page once)
 runs once per distinct page structure (a view shown with other data, or to another role,
 with the same elements), which keeps the crawl to a couple of hundred pages.
 
+The crawl comes in two parts, each with its own demo, browser and three tests: the
+administrator (mostly the administration site, which no other role reaches) and every other
+role. Under pytest-xdist (`make test`) the two run on two workers at once; they are the
+longest tests of the suite.
+
 axe-core comes from npm (``make test`` installs it into var/npm, see the Makefile;
 ``SST_AXE_JS`` can point at another copy of axe.min.js). Without it the tests are skipped,
 or fail when ``SST_REQUIRE_BROWSER`` is set (as in CI).
@@ -70,6 +75,12 @@ ROLE_USERS = {
     "two_roles": demo.TWO_ROLE_USERNAME,
 }
 
+# The two parts of the crawl (see the module docstring): every role in exactly one.
+PARTS = {
+    "administration": ["administrator"],
+    "roles": [role for role in ROLE_USERS if role != "administrator"],
+}
+
 # Links that are not HTML pages to look at: signing out and in, switching language (both
 # forms, listed in case a link ever points there), downloads and printouts, JSON and htmx
 # fragments, and the admin's helpers that leave the site or answer scripts.
@@ -94,6 +105,7 @@ NOT_PAGES = {
 
 @dataclass
 class Crawl:
+    part: str  # a key of PARTS
     visited: dict[str, list[str]] = field(default_factory=dict)  # role -> paths
     patterns: dict[str, set[str]] = field(default_factory=dict)  # role -> URL names
     axe: list[str] = field(default_factory=list)
@@ -274,17 +286,19 @@ def _check_page(page, base: str, path: str, where: str, *, name: str, result: Cr
     return _links(page, base)
 
 
-def _roles() -> list[str]:
-    """Every role, or those named in SST_CRAWL_ROLES (comma-separated) while working on one."""
+def _roles(part: str) -> list[str]:
+    """The part's roles, or those of them named in SST_CRAWL_ROLES (comma-separated) while
+    working on one."""
     chosen = [r for r in os.environ.get("SST_CRAWL_ROLES", "").split(",") if r]
     unknown = set(chosen) - set(ROLE_USERS)
     assert not unknown, f"SST_CRAWL_ROLES names no such role: {sorted(unknown)}"
-    return chosen or list(ROLE_USERS)
+    return [role for role in PARTS[part] if not chosen or role in chosen]
 
 
-def _write_report(result: Crawl) -> None:
-    """test-artifacts/every-page.txt: seconds per page (load, axe, width) and what was found."""
-    report = REPO / "test-artifacts" / "every-page.txt"
+def _write_report(result: Crawl, part: str) -> None:
+    """test-artifacts/every-page-<part>.txt: seconds per page (load, axe, width) and what was
+    found."""
+    report = REPO / "test-artifacts" / f"every-page-{part}.txt"
     report.parent.mkdir(exist_ok=True)
     pages = sum(len(paths) for paths in result.visited.values())
     report.write_text(
@@ -326,12 +340,20 @@ def demo_site(django_db_setup, django_db_blocker) -> Iterator[None]:  # type: ig
         app.conf.task_always_eager = eager
 
 
-@pytest.fixture(scope="module")
-def crawl(demo_site, live_server, django_db_blocker) -> Iterator[Crawl]:  # type: ignore[no-untyped-def]
+@pytest.fixture(
+    scope="module",
+    params=[
+        # One xdist group each: a part's three tests share its crawl, on one worker.
+        pytest.param(part, marks=pytest.mark.xdist_group(f"every-page-{part}"))
+        for part in PARTS
+    ],
+)
+def crawl(request, demo_site, live_server, django_db_blocker) -> Iterator[Crawl]:  # type: ignore[no-untyped-def]
     """One browser, one context per role; axe at desktop width, the width check at 390 px."""
+    part = request.param
     from playwright.sync_api import sync_playwright
 
-    result = Crawl()
+    result = Crawl(part)
     started = time.monotonic()
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # see conftest._chromium
@@ -341,12 +363,12 @@ def crawl(demo_site, live_server, django_db_blocker) -> Iterator[Crawl]:  # type
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
             )
             try:
-                for role in _roles():
+                for role in _roles(part):
                     _crawl_role(browser, live_server.url, role, ROLE_USERS[role], result)
             finally:
                 browser.close()
                 result.seconds = time.monotonic() - started
-                _write_report(result)
+                _write_report(result, part)
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -355,13 +377,29 @@ def crawl(demo_site, live_server, django_db_blocker) -> Iterator[Crawl]:  # type
     yield result
 
 
+def test_the_parts_crawl_every_role_once():
+    roles = [role for part in PARTS.values() for role in part]
+    assert sorted(roles) == sorted(ROLE_USERS)
+
+
 def test_the_crawl_reaches_every_role_s_pages_and_the_whole_administration(crawl):
     """The two checks below mean something only if the crawl got around."""
     if os.environ.get("SST_CRAWL_ROLES"):
         pytest.skip("SST_CRAWL_ROLES chose some roles only")
-    assert set(crawl.visited) == set(_roles())
+    assert set(crawl.visited) == set(_roles(crawl.part))
     for role, patterns in crawl.patterns.items():
         assert "sst:desk" in patterns, role
+    assert crawl.errors == []
+    if crawl.part == "administration":
+        assert {"sst:audit_log", "imports:history"} <= crawl.patterns["administrator"]
+        for model in admin_site._registry:
+            meta = model._meta
+            for view in ("changelist", "add"):
+                assert (
+                    f"admin:{meta.app_label}_{meta.model_name}_{view}"
+                    in (crawl.patterns["administrator"])
+                )
+        return
     for role in ("mentor", "principal", "counsellor", "special_educator", "school_nurse"):
         assert "cases:student_list" in crawl.patterns[role], role
     # The demo's school steps (cases, checklists, the EHT, mappings) are spread over its
@@ -378,15 +416,6 @@ def test_the_crawl_reaches_every_role_s_pages_and_the_whole_administration(crawl
         "cases:eht_case",
         "cases:mapping_overview",
     } <= reached
-    assert {"sst:audit_log", "imports:history"} <= crawl.patterns["administrator"]
-    for model in admin_site._registry:
-        meta = model._meta
-        for view in ("changelist", "add"):
-            assert (
-                f"admin:{meta.app_label}_{meta.model_name}_{view}"
-                in (crawl.patterns["administrator"])
-            )
-    assert crawl.errors == []
 
 
 def test_no_page_has_an_accessibility_violation_for_any_role(crawl):

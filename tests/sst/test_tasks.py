@@ -53,6 +53,8 @@ def celery_worker_on_redis(transactional_db):
     app.conf.task_always_eager = django_settings.CELERY_TASK_ALWAYS_EAGER
 
 
+# With tests/attendance/test_worker_crash.py: one real worker on the broker at a time.
+@pytest.mark.xdist_group("celery-broker")
 def test_real_worker_runs_the_sync_task(world, celery_worker_on_redis):
     RoleMembership.objects.filter(user=world.counsellor_a, role=Role.COUNSELLOR).update(
         ends_on=timezone.localdate() - datetime.timedelta(days=1)
