@@ -22,16 +22,21 @@ from django.utils import timezone
 from attendance.models import MonthlyAbsence
 from cases import workflow
 from cases.models import Case, CaseOpening
-from sst import demo
-from sst.models import District, Municipality, School, Student, User
+from sst import access, demo
+from sst.capabilities import Capability
+from sst.models import District, Guardian, Municipality, School, Student, User
 
-from . import forum_selectors, referral_states
+from . import consent_services, forum_selectors, referral_states
 from . import forum_services as services
+from .consent import status as consent_status
 from .models import (
     AcceptedAs,
     Answer,
     Assignment,
+    Consent,
+    ConsentMethod,
     DecisionKind,
+    FamilyMeetingKind,
     Forum,
     ForumMeeting,
     Frequency,
@@ -374,6 +379,7 @@ def seed_forum(*, today: datetime.date | None = None) -> dict[str, int]:
             )
         if not Referral.objects.filter(forum__in=forums).exists():
             _referrals(forums[0], today)
+        seed_consents(today=today)
     return counts()
 
 
@@ -387,6 +393,11 @@ def counts() -> dict[str, int]:
             referral__forum__municipality__code=demo.MUNICIPALITY_CODE, ended_at__isnull=True
         ).count(),
         "queued": Referral.objects.filter(in_demo, state=ReferralState.QUEUED).count(),
+        "consents": Consent.objects.filter(
+            case__referrals__forum__municipality__code=demo.MUNICIPALITY_CODE
+        )
+        .distinct()
+        .count(),
     }
 
 
@@ -399,6 +410,94 @@ def seed_demo_part(run: demo.DemoRun) -> list[demo.DemoLine]:
         demo.DemoLine(
             f"Referral forum: {found['forums']} forums, {found['meetings']} meetings, "
             f"{found['referrals']} referrals ({found['assigned']} assigned, "
-            f"{found['queued']} queued)."
+            f"{found['queued']} queued); consents on {found['consents']} cases."
         )
     ]
+
+
+# ---------------------------------------------------------------- consent (DOMAIN.md §4.5)
+
+
+def _school_staff(case: Case) -> list[User]:
+    """Two of the school's staff who work its cases: they book and record in person."""
+    return list(access.holders(Capability.WORK_CASES, case.school)[:2])
+
+
+def _guardians_with_custody(case: Case) -> list[Guardian]:
+    return list(
+        Guardian.objects.filter(custodies__student=case.student, custodies__has_custody=True)
+        .order_by("pk")
+        .distinct()
+    )
+
+
+def _consent_for(case: Case, staff: list[User], today: datetime.date, *, give: int) -> Consent:
+    """Book the combined meeting, record the consent and ``give`` guardians' consent (and
+    the student's own where the municipality's age asks for it, once all guardians gave)."""
+    recorder = staff[0]
+    consent_services.family_meeting_book(
+        case=case,
+        kind=FamilyMeetingKind.COMBINED,
+        starts_at=_at(today - datetime.timedelta(days=2), 15),
+        location="Skolans konferensrum",
+        staff=staff,
+        by=recorder,
+    )
+    consent = consent_services.consent_record(
+        case=case, scope_student_health=True, by=recorder, today=today
+    )
+    guardians = _guardians_with_custody(case)
+    for guardian in guardians[:give]:
+        consent_services.consent_giving_add(
+            consent=consent,
+            guardian=guardian,
+            given_on=today - datetime.timedelta(days=2),
+            method=ConsentMethod.IN_PERSON,
+            witnesses=staff,
+            by=recorder,
+            today=today,
+        )
+    if give >= len(guardians) and consent_status(case, today)["missing_student"]:
+        consent_services.consent_giving_add(
+            consent=consent,
+            by_student=True,
+            given_on=today - datetime.timedelta(days=2),
+            method=ConsentMethod.IN_PERSON,
+            witnesses=staff,
+            by=recorder,
+            today=today,
+        )
+    return consent
+
+
+def seed_consents(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Three assigned cases: one with a valid consent, one whose consent a guardian has
+    withdrawn, one waiting for the second guardian. Idempotent: once any of them has a
+    consent, nothing more is recorded."""
+    today = today or timezone.localdate()
+    cases = demo_assigned_cases()
+    if not cases or Consent.objects.filter(case__in=cases).exists():
+        return {"consents": Consent.objects.filter(case__in=cases).count()}
+    # The one waiting for a second guardian needs a student with two guardians with custody.
+    two = [case for case in cases if len(_guardians_with_custody(case)) >= 2]
+    waiting = two[-1] if two else None
+    others = [case for case in cases if case != waiting]
+    made = 0
+    for index, case in enumerate(others[:2]):
+        staff = _school_staff(case)
+        if len(staff) < 2:
+            continue
+        consent = _consent_for(case, staff, today, give=len(_guardians_with_custody(case)))
+        made += 1
+        if index == 1:
+            giving = consent.givings.filter(guardian__isnull=False).order_by("pk").first()
+            if giving is not None:
+                consent_services.consent_withdraw(
+                    giving=giving, withdrawn_on=today, by=staff[0], today=today
+                )
+    if waiting is not None:
+        staff = _school_staff(waiting)
+        if len(staff) >= 2:
+            _consent_for(waiting, staff, today, give=1)
+            made += 1
+    return {"consents": made}

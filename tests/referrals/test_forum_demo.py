@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from cases.models import CaseState
 from referrals import demo as referrals_demo
+from referrals.consent import status as consent_status
 from referrals.models import ForumMeeting, Referral, ReferralState
 from sst.models import User
 
@@ -42,7 +43,13 @@ def test_the_demo_has_the_forum_at_work(settings, client):
     assert ForumMeeting.objects.filter(minutes_approved_at__isnull=False).count() == 1
     assigned = referrals_demo.demo_assigned_cases()
     assert len(assigned) == 3
-    assert all(case.state == CaseState.ACCEPTED for case in assigned)
+    # The consent part booked the meeting with each family: awaiting consent.
+    assert all(case.state == CaseState.CONSENT for case in assigned)
+    # One case with a valid consent, one withdrawn, one waiting for the second guardian.
+    found = sorted(consent_status(case)["state"] for case in assigned)
+    assert found == ["valid", "waiting", "withdrawn"]
+    waiting = next(case for case in assigned if consent_status(case)["state"] == "waiting")
+    assert consent_status(waiting)["missing_guardians"] == 1
     _seed()
     assert referrals_demo.counts() == first
 
