@@ -675,6 +675,31 @@ def readme_region() -> str:
                 "there (every refusal is a 404 and an audit row).",
             ]
         ),
+        "**The team's side** (about five minutes more):",
+        "\n".join(
+            [
+                "1. Sign in as `remissforum.norra`: the desk shows the referral forum's next "
+                "meeting. Its agenda lists the referrals anonymously (school, grade, gender, "
+                "absence with its period, what the school has done); decide one — accept "
+                "and assign, place in the queue, reject with suggestions, or redirect. Last "
+                "month's meeting has approved minutes, also as PDF.",
+                "2. Sign in as `samordnare.norra`: *Kö* lists the accepted referrals waiting "
+                "for a social worker, with days waiting; assign one, or move it up (a reason "
+                "is required). *Ärenden per skolsocionom* shows the caseloads.",
+                "3. Sign in as `socionom.norra`: *Mina uppdrag* lists the assigned "
+                "referrals with the state of each family's consent. Only the one with a "
+                "valid consent opens as an identified case; the one whose consent a "
+                "guardian withdrew, and the one waiting for the second guardian, show the "
+                "anonymous referral only.",
+                "4. Sign in as `kurator.ekbacken`: a case's page shows its referral and the "
+                "forum's decision, and *Samtycke och möten* where the school books the "
+                "meeting with the family and records each guardian's consent (or uploads "
+                "the signed form). A case still in the school's investigation offers "
+                "*Skriv en uppdragsförfrågan*: names of the student or guardians in the "
+                "text are flagged, a personnummer is refused, and the preview shows exactly "
+                "what the forum will see.",
+            ]
+        ),
     ]
     return "\n" + "\n\n".join(parts) + "\n"
 
