@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sst import textlimits
 from sst.models import Guardian, User
 
 from .models import (
@@ -133,3 +134,12 @@ class OutcomeForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class WorkerNoteForm(forms.Form):
+    text = textlimits.text_field(
+        textlimits.TEXT,
+        label=_("Own note"),
+        help_text=_("Only you read your notes. Write no names or personal identity numbers."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -44,6 +44,7 @@ from .models import (
     FamilyMeetingKind,
     InformationOutcome,
     Referral,
+    WorkerNote,
 )
 
 INFORMATION_KINDS = frozenset({FamilyMeetingKind.INFORMATION, FamilyMeetingKind.COMBINED})
@@ -478,3 +479,27 @@ def family_meeting_outcome(
             case=case, name="close", by=by, closure_reason=ClosureReason.DECLINED
         )
     return meeting
+
+
+@transaction.atomic
+def worker_note_add(*, referral: Referral, text: str, by: User) -> WorkerNote:
+    """The assigned social worker's own note on the referral: kept beside the anonymous
+    referral, read only by its author (it is theirs, with or without a consent)."""
+    case = referral.case
+    if not is_assigned(by, case):
+        raise NotAllowed(Capability.SOCIAL_WORK)
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write the note."), code="empty")
+    note = WorkerNote(referral=referral, author=by, text=text)
+    note.full_clean()
+    note.save()
+    _audit(
+        by=by,
+        action=audit.AuditAction.CREATE,
+        object_type=audit.AuditObjectType.WORKER_NOTE,
+        obj=note,
+        case=case,
+        referral=str(referral.public_id),
+    )
+    return note

@@ -27,6 +27,11 @@ urlpatterns: list[URLPattern] = [
     ),
     path("samtycke/uppdrag/<uuid:public_id>/", views.referral_page, name="consent_referral"),
     path(
+        "samtycke/uppdrag/<uuid:public_id>/anteckning/",
+        views.referral_note_add,
+        name="consent_referral_note",
+    ),
+    path(
         "samtycke/uppdrag/<uuid:public_id>/mote/",
         views.meeting_book_for_referral,
         name="consent_referral_meeting_book",

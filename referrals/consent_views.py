@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import sections
 from cases.models import Case
@@ -38,6 +38,7 @@ from .consent_forms import (
     OutcomeForm,
     ScanForm,
     WithdrawForm,
+    WorkerNoteForm,
 )
 from .models import (
     Assignment,
@@ -46,6 +47,7 @@ from .models import (
     ConsentScan,
     FamilyMeeting,
     Referral,
+    WorkerNote,
 )
 from .selectors import assigned_referrals_of
 
@@ -572,6 +574,7 @@ def referral_page(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         detail={"page": "consent", "consent_state": status["state"]},
     )
     meetings = list(FamilyMeeting.objects.filter(case=case).order_by("starts_at"))
+    notes = list(WorkerNote.objects.filter(referral=referral, author=_staff(request)))
     return render(
         request,
         "referrals/consent/referral.html",
@@ -579,12 +582,36 @@ def referral_page(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "referral": referral,
             "status": status,
             "meetings": meetings,
+            "notes": notes,
+            "note_form": WorkerNoteForm(),
             "case_open": case.is_open,
             "case_url": reverse("cases:case_detail", args=[case.public_id])
             if status["state"] == "valid"
             else "",
         },
     )
+
+
+@access.staff_view
+@require_POST
+def referral_note_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The assigned social worker writes an own note on the anonymous referral page."""
+    referral = _assigned_referral(request, public_id)
+    form = WorkerNoteForm(request.POST)
+    back = reverse("referrals:consent_referral", args=[referral.public_id])
+    if not form.is_valid():
+        for message in form.errors.get("text", []):
+            messages.error(request, str(message))
+        return HttpResponseRedirect(back)
+    try:
+        services.worker_note_add(
+            referral=referral, text=form.cleaned_data["text"], by=_staff(request)
+        )
+    except ValidationError as error:
+        _errors(request, error)
+    else:
+        messages.success(request, _("Your note was saved."))
+    return HttpResponseRedirect(back)
 
 
 # ---------------------------------------------------------------- the case page

@@ -681,3 +681,24 @@ class ConsentGiving(models.Model):
 
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} {self.given_on}"
+
+
+class WorkerNote(models.Model):
+    """A social worker's own note on an assigned referral, written on its anonymous page
+    before (or without) a consent: read only by its author."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="worker_notes")
+    author = models.ForeignKey("sst.User", on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(
+        _("note"), max_length=textlimits.TEXT, validators=[textlimits.limit(textlimits.TEXT)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("own note")
+        verbose_name_plural = _("own notes")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.created_at:%Y-%m-%d}"

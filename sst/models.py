@@ -571,6 +571,7 @@ class AuditObjectType(models.TextChoices):
     CONSENT_SCAN = "consent_scan", _("Consent scan")
     CONSENT_FORM = "consent_form", _("Consent form")
     TEAM_POLICY = "team_policy", _("Team policy")
+    WORKER_NOTE = "worker_note", _("Social worker's own note")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")
