@@ -24,6 +24,18 @@ from sst.models import Role
 from ..factories import StudentFactory, UserFactory, grant
 
 _numbers = itertools.count(1)
+# The absence of a referral as the referral part's ``absence_of`` stores it.
+ABSENCE = [
+    {
+        "month": "2026-09-01",
+        "start": "2026-09-01",
+        "end": "2026-09-30",
+        "scheduled_min": 6000,
+        "total_pct": "31.5",
+        "valid_pct": "10.0",
+        "invalid_pct": "21.5",
+    }
+]
 
 
 @dataclass
@@ -75,7 +87,7 @@ def make_referral(
         gender=student.gender,
         cause_student_view="Tycker att det är svårt att komma i tid på morgonen.",
         expected_help="Stöd i skolnärvaron och samverkan med hemmet.",
-        absence=[{"month": "2026-09", "total": 31.5, "valid": 10.0, "invalid": 21.5}],
+        absence=ABSENCE,
         submitted_at=submitted,
         submitted_by=submitted_by,
         meeting=meeting,

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from cases.models import CaseState
 from referrals import demo as referrals_demo
+from referrals import referral_services
 from referrals.consent import status as consent_status
 from referrals.models import ForumMeeting, Referral, ReferralState
 from sst.models import User
@@ -50,6 +51,13 @@ def test_the_demo_has_the_forum_at_work(settings, client):
     assert found == ["valid", "waiting", "withdrawn"]
     waiting = next(case for case in assigned if consent_status(case)["state"] == "waiting")
     assert consent_status(waiting)["missing_guardians"] == 1
+    # The referrals carry their absence as the referral part writes it (the agenda shows
+    # each month with its period, not "(–) No scheduled lessons").
+    for referral in Referral.objects.all():
+        assert [row["month"] for row in referral.absence] == [
+            row["month"] for row in referral_services.absence_of(referral.case.student)
+        ]
+        assert all(row["month"] and row["start"] and row["end"] for row in referral.absence)
     _seed()
     assert referrals_demo.counts() == first
 
