@@ -34,6 +34,10 @@ class TeamPolicyAdmin(PolicyAdmin):
         super().save_model(request, obj, form, change)
         _audit_saved(request, audit.AuditObjectType.TEAM_POLICY, obj, change)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A municipality's policy is changed, not deleted (its forums and consents follow it).
+        return False
+
 
 @admin.register(Forum, site=admin_site)
 class ForumAdmin(PolicyAdmin):

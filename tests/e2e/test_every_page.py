@@ -95,6 +95,11 @@ NOT_PAGES = {
     "attendance:alert_acknowledge",
     "cases:case_print",
     "cases:principal_report_print",
+    # Downloads (PDF, scans): not pages; their own tests read them (tests/referrals).
+    "referrals:minutes_pdf",
+    "referrals:consent_form_pdf",
+    "referrals:consent_form_blank",
+    "referrals:consent_scan_download",
     "imports:status",
     "admin:logout",
     "admin:jsi18n",
