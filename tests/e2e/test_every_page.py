@@ -321,6 +321,19 @@ def _write_report(result: Crawl, part: str) -> None:
     )
 
 
+def _seed_demo() -> None:
+    """Seed the small demo, unless it is there (seeding is idempotent; this saves the time)."""
+    from sst.models import User
+
+    if User.objects.filter(username=ROLE_USERS["mentor"]).exists():
+        return
+    defaults = importlib.import_module("cases.migrations.0004_default_cause_factors")
+    # A transactional test before this one may have emptied the catalogue the migration
+    # fills; the administration's cause-factor list must have rows to be checked.
+    defaults.add_default_cause_factors(apps, None)
+    call_command("seed_demo", students=60, attendance_days=30, verbosity=0)
+
+
 @pytest.fixture(scope="module")
 def demo_site(django_db_setup, django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """The demo, small, committed for the live server; the database is emptied afterwards
@@ -329,14 +342,10 @@ def demo_site(django_db_setup, django_db_blocker) -> Iterator[None]:  # type: ig
     _require_axe()
     from sst.celery import app
 
-    defaults = importlib.import_module("cases.migrations.0004_default_cause_factors")
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True  # as tests/conftest.py's _tasks_in_process, module-wide
     with django_db_blocker.unblock():
-        # A transactional test before this one may have emptied the catalogue the migration
-        # fills; the administration's cause-factor list must have rows to be checked.
-        defaults.add_default_cause_factors(apps, None)
-        call_command("seed_demo", students=60, attendance_days=30, verbosity=0)
+        _seed_demo()
     try:
         yield
     finally:
@@ -364,6 +373,9 @@ def crawl(request, demo_site, live_server, django_db_blocker) -> Iterator[Crawl]
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # see conftest._chromium
     try:
         with django_db_blocker.unblock(), sync_playwright() as playwright:
+            # In one process (no xdist) the other part's tests ran first, and pytest-django
+            # emptied the database after each: seed it again.
+            _seed_demo()
             browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
             )
