@@ -21,12 +21,12 @@ from django.utils import timezone
 
 from attendance.models import MonthlyAbsence
 from cases import workflow
-from cases.models import Case, CaseOpening
+from cases.models import Case, CaseOpening, EhtDecisionKind
 from sst import access, demo
 from sst.capabilities import Capability
 from sst.models import District, Guardian, Municipality, School, Student, User
 
-from . import consent_services, forum_selectors, referral_states
+from . import consent_services, forum_selectors, referral_services, referral_states
 from . import forum_services as services
 from .consent import status as consent_status
 from .models import (
@@ -157,23 +157,6 @@ def _forums(municipality: Municipality) -> list[Forum]:
     return forums
 
 
-def _absence(student_id: int, today: datetime.date) -> list[dict[str, object]]:
-    """The last two full months from the rollups, with the period named."""
-    this_month = today.replace(day=1)
-    rows = MonthlyAbsence.objects.filter(student_id=student_id, month__lt=this_month).order_by(
-        "-month"
-    )[:2]
-    return [
-        {
-            "month": f"{row.month:%Y-%m}",
-            "total": float(row.absent_pct),
-            "valid": float(row.valid_pct),
-            "invalid": float(row.invalid_pct),
-        }
-        for row in reversed(list(rows))
-    ]
-
-
 def _students(school: School, count: int) -> list[int]:
     """Students of the school with the highest step this term and no case yet."""
     rows = (
@@ -271,14 +254,21 @@ def _referrals(forum: Forum, today: datetime.date) -> None:
             school=case.school,
             grade=case.student.grade,
             gender=case.student.gender,
-            absence=_absence(student_id, today),
+            # The same code paths as the school's own referrals: the rollups' last two full
+            # months with their periods, and the school's actions as kinds and dates.
+            absence=referral_services.absence_of(case.student, today),
             cause_student_view=spec.student_view,
             cause_guardian_view=spec.guardian_view,
             report_of_concern=spec.concern,
             adjustments=spec.adjustments,
             assessment_psychologist=spec.psychologist,
-            school_actions=[
-                {"date": f"{past_day - datetime.timedelta(days=40):%Y-%m-%d}", "kind": "EHT"}
+            school_actions=referral_services.school_actions_of(case)
+            or [
+                {
+                    "kind": "eht_decision",
+                    "decision": EhtDecisionKind.COUNSELLOR_MAPPING,
+                    "date": f"{past_day - datetime.timedelta(days=40):%Y-%m-%d}",
+                }
             ],
             expected_help=spec.expected_help,
             created_by=counsellor,
@@ -322,6 +312,10 @@ def _referrals(forum: Forum, today: datetime.date) -> None:
             redirected_to=RedirectTarget.CAMHS if spec.end == "redirected" else "",
             by=member,
         )
+    # Recorded at the meeting: days in the queue and lead times count from its day.
+    Referral.objects.filter(meeting=past, decided_at__isnull=False).update(
+        decided_at=past.starts_at
+    )
     past.refresh_from_db()
     past = services.minutes_save(
         meeting=past,

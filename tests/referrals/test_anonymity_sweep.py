@@ -9,8 +9,10 @@ student's name). Then, as each of those people:
 
 - every page reachable by links from the desk is fetched (breadth first, same origin);
 - every URL pattern of the project that takes an identifier is fetched with the public id of
-  every demo object of its type (referrals, forum meetings, cases, students, consents,
-  givings, scans, family meetings, checklists, mappings, school unit codes…);
+  every demo object of its type: the team's pages with every referral, forum meeting, case,
+  consent, giving, scan and family meeting; the school's own pages (students, cases,
+  checklists, mappings, EHT, attendance and its CSV export by unit code) with the three
+  consent cases and one case of each other kind, to keep the sweep under a minute;
 - each response — HTML unescaped, CSV, a download's bytes, a PDF's extracted text and its
   metadata, and the response headers — is searched for every student's and guardian's full
   name ("First Last" and "Last, First"), every distinctive last name on its own, every
