@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from attendance.models import MonthlyAbsence
 from cases import workflow
-from cases.models import Case, CaseOpening
+from cases.models import Case, CaseOpening, EhtDecisionKind
 from sst import access, demo
 from sst.capabilities import Capability
 from sst.models import District, Guardian, Municipality, School, Student, User
@@ -254,16 +254,20 @@ def _referrals(forum: Forum, today: datetime.date) -> None:
             school=case.school,
             grade=case.student.grade,
             gender=case.student.gender,
+            # The same code paths as the school's own referrals: the rollups' last two full
+            # months with their periods, and the school's actions as kinds and dates.
             absence=referral_services.absence_of(case.student, today),
             cause_student_view=spec.student_view,
             cause_guardian_view=spec.guardian_view,
             report_of_concern=spec.concern,
             adjustments=spec.adjustments,
             assessment_psychologist=spec.psychologist,
-            school_actions=[
+            school_actions=referral_services.school_actions_of(case)
+            or [
                 {
-                    "date": f"{past_day - datetime.timedelta(days=40):%Y-%m-%d}",
                     "kind": "eht_decision",
+                    "decision": EhtDecisionKind.COUNSELLOR_MAPPING,
+                    "date": f"{past_day - datetime.timedelta(days=40):%Y-%m-%d}",
                 }
             ],
             expected_help=spec.expected_help,
@@ -308,6 +312,10 @@ def _referrals(forum: Forum, today: datetime.date) -> None:
             redirected_to=RedirectTarget.CAMHS if spec.end == "redirected" else "",
             by=member,
         )
+    # Recorded at the meeting: days in the queue and lead times count from its day.
+    Referral.objects.filter(meeting=past, decided_at__isnull=False).update(
+        decided_at=past.starts_at
+    )
     past.refresh_from_db()
     past = services.minutes_save(
         meeting=past,

@@ -6,15 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from sst import textlimits
 from sst.personnummer import parse as parse_personnummer
 
 from .models import Answer, Referral, ReferralOrigin
-from .referral_services import CONTENT_FIELDS, ReferralContent, field_label
+from .referral_services import CONTENT_FIELDS, ReferralContent
+from .referral_services import field_label as _verbose_name
 
 _TEXTAREA = {"class": "form-control", "rows": 4}
+
+
+def field_label(name: str) -> Any:
+    """A content field's verbose name as a form label: with a capital letter."""
+    return capfirst(_verbose_name(name))
 
 
 class VersionForm(forms.Form):
