@@ -326,6 +326,7 @@ REFERRAL_OBJECTS = {
     "consent_meeting_outcome": "family_meeting",
     "consent_referral": "referral",
     "consent_referral_meeting_book": "referral",
+    "consent_referral_note": "referral",
     "consent_form_blank": "referral",
 }
 PARAMETER_OBJECTS = {
