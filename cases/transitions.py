@@ -45,6 +45,9 @@ class Guard:
 
     name: str
     missing: Promise
+    # The step happens with a record made on another page (the referral's own: write and
+    # submit it, or withdraw it): the case page does not list it as something waited for.
+    made_elsewhere: bool = False
 
 
 FORUM_ACCEPTED = Guard(
@@ -63,9 +66,13 @@ CONSENT_REQUESTED = Guard(
 CONSENT_VALID = Guard("consent_valid", _("No valid consent covers the case."))
 # The referral is written and submitted on its own pages (the referrals app); its submit
 # service moves the case, so the case never counts as referred without a referral.
-REFERRAL_SUBMITTED = Guard("referral_submitted", _("No submitted referral is recorded."))
+REFERRAL_SUBMITTED = Guard(
+    "referral_submitted", _("No submitted referral is recorded."), made_elsewhere=True
+)
 REFERRAL_WITHDRAWN = Guard(
-    "referral_withdrawn", _("No withdrawal of the submitted referral is recorded.")
+    "referral_withdrawn",
+    _("No withdrawal of the submitted referral is recorded."),
+    made_elsewhere=True,
 )
 PLAN_SIGNED = Guard("plan_signed", _("No signed action plan is recorded."))
 MAINTENANCE_PLAN = Guard("maintenance_plan", _("No maintenance plan is recorded."))
@@ -342,7 +349,7 @@ def waiting_for(case: Case, capabilities: Iterable[Capability]) -> list[Guard]:
     missing: list[Guard] = []
     for transition in TRANSITIONS:
         for guard in judge(transition, case, held).missing:
-            if guard not in missing:
+            if guard not in missing and not guard.made_elsewhere:
                 missing.append(guard)
     return missing
 

@@ -357,10 +357,18 @@ def decision_create(request: HttpRequest, public_id: str, referral_id: str) -> H
         referral.public_id,
         role=granted.roles_for(Capability.DECIDE_REFERRALS),
     )
+    # Before the meeting's day (or at a cancelled or closed meeting) the page says why no
+    # decision can be taken, instead of a form the service would refuse.
+    try:
+        services.refuse_unless_decidable(meeting)
+    except ValidationError as error:
+        not_now = error.messages[0]
+    else:
+        not_now = ""
     return render(
         request,
         "referrals/forum/decision_form.html",
-        {"form": form, "meeting": meeting, "referral": referral},
+        {"form": form, "meeting": meeting, "referral": referral, "not_now": not_now},
     )
 
 

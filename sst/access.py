@@ -990,6 +990,15 @@ class RoleFacts:
         return Capability.WORK_CASES in self.capabilities
 
     @property
+    def meets_in_forum(self) -> bool:
+        """Whether the person sees the referral forum's meetings (members, coordinators)."""
+        return bool({Capability.DECIDE_REFERRALS, Capability.COORDINATE} & self.capabilities)
+
+    @property
+    def coordinates(self) -> bool:
+        return Capability.COORDINATE in self.capabilities
+
+    @property
     def sees_students(self) -> bool:
         """Whether the person sees identified students anywhere (the "Students" menu item)."""
         return bool(

@@ -17,6 +17,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "can_import": False,
             "works_cases": False,
             "sees_students": False,
+            "meets_in_forum": False,
+            "coordinates": False,
         }
     facts = access.role_facts(request)
     return {
@@ -26,4 +28,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "can_import": facts.can_import,
         "works_cases": facts.works_cases,
         "sees_students": facts.sees_students,
+        "meets_in_forum": facts.meets_in_forum,
+        "coordinates": facts.coordinates,
     }

@@ -643,3 +643,16 @@ def test_the_confirmation_page_follows_the_policy(
 def test_every_irreversible_step_asks_for_confirmation():
     confirmed = {t.name for t in transitions.TRANSITIONS if t.confirm}
     assert {"refer", "withdraw", "close", "reject", "redirect"} <= confirmed
+
+
+def test_a_referred_case_does_not_say_it_waits_for_the_schools_own_withdrawal(world):
+    """Submitting and withdrawing a referral are done on the referral's page: the case page
+    does not list them as something the case waits for."""
+    case = make_case(world.student_a1, CaseState.REFERRED)
+    assert transitions.waiting_for(case, {Capability.WRITE_REFERRAL}) == []
+    investigated = make_case(world.student_a2, CaseState.SCHOOL_INVESTIGATION)
+    assert transitions.waiting_for(investigated, {Capability.WRITE_REFERRAL}) == []
+    # The guards still hold the steps back: only the list of what is waited for changes.
+    assert transitions.judge(
+        transitions.BY_NAME["withdraw"], case, {Capability.WRITE_REFERRAL}
+    ).missing == (transitions.REFERRAL_WITHDRAWN,)

@@ -208,3 +208,19 @@ def test_the_decision_page_is_for_members_only(client, fw):
     assert referral.state == ReferralState.QUEUED
     # Decided: the page no longer offers it.
     assert client.get(url).status_code == 404
+
+
+def test_the_decision_page_before_the_meeting_says_so_instead_of_a_form(client, fw):
+    later = meeting_at(fw.forum_n, timezone.now() + datetime.timedelta(days=3))
+    ahead = on_agenda(fw, student=second_student(fw), meeting=later)
+    verified_login(client, fw.member_n)
+    url = reverse("referrals:decision_create", args=[later.public_id, ahead.public_id])
+    page = client.get(url).content.decode()
+    assert 'name="kind"' not in page
+    assert gettext("Decisions are taken at the meeting, on its day or later.") in page
+    # On the meeting's day the form is there.
+    today = on_agenda(fw)
+    page = client.get(
+        reverse("referrals:decision_create", args=[fw.meeting.public_id, today.public_id])
+    ).content.decode()
+    assert 'name="kind"' in page

@@ -39,3 +39,38 @@ def test_cases_menu_item_is_not_marked_as_students(client, world):
     nav = page.split('id="main-nav"', 1)[1].split("</ul>", 1)[0]
     students = nav.split(reverse("cases:student_list"), 1)[0].rsplit("<li", 1)[1]
     assert "active" not in students
+
+
+@pytest.mark.parametrize(
+    ("person", "forum", "queue"),
+    [
+        ("referral_forum_n", True, False),
+        ("mentor_a1", False, False),
+        ("principal_a", False, False),
+        ("social_worker_n", False, False),
+        ("manager_m", False, False),
+        ("admin_m", False, False),
+    ],
+)
+def test_the_forum_and_queue_items_only_for_the_forum_and_coordinators(
+    client, world, person, forum, queue
+):
+    nav = menu(client, getattr(world, person))
+    assert (reverse("referrals:meeting_list") in nav) is forum
+    assert (reverse("referrals:queue") in nav) is queue
+
+
+def test_a_coordinator_has_the_forum_and_the_queue_in_the_menu(client, world):
+    from sst.models import Role
+
+    from ..conftest import grant
+    from ..factories import UserFactory
+
+    coordinator = UserFactory(username="coordinator_menu")
+    grant(coordinator, Role.COORDINATOR, world.district_n)
+    nav = menu(client, coordinator)
+    assert reverse("referrals:meeting_list") in nav
+    assert reverse("referrals:queue") in nav
+    # And both lead somewhere: the pages open for them.
+    assert client.get(reverse("referrals:meeting_list")).status_code == 200
+    assert client.get(reverse("referrals:queue")).status_code == 200
