@@ -16,10 +16,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from attendance.models import MonthlyAbsence
+from attendance.rollup import month_start
+from attendance.selectors import previous_month
 from cases import workflow
 from cases.models import Case, CaseOpening, EhtDecisionKind
 from sst import access, demo
@@ -157,21 +159,21 @@ def _forums(municipality: Municipality) -> list[Forum]:
     return forums
 
 
-def _students(school: School, count: int) -> list[int]:
-    """Students of the school with the highest step this term and no case yet."""
+def _students(school: School, count: int, today: datetime.date) -> list[int]:
+    """Students of the school with no case yet and the most absence over the two full months
+    a referral reports (so the forum reads figures that explain why the school refers)."""
+    last = previous_month(month_start(today))
     rows = (
-        MonthlyAbsence.objects.filter(student__school=school, step__gte=1)
+        MonthlyAbsence.objects.filter(
+            student__school=school, month__in=[previous_month(last), last], scheduled_min__gt=0
+        )
         .exclude(student__cases__isnull=False)
-        .order_by("-step", "student_id")
+        .values("student_id")
+        .annotate(absent=Sum(F("valid_min") + F("invalid_min")) * 1.0 / Sum("scheduled_min"))
+        .order_by("-absent", "student_id")
         .values_list("student_id", flat=True)
     )
-    chosen: list[int] = []
-    for student_id in rows:
-        if student_id not in chosen:
-            chosen.append(student_id)
-        if len(chosen) == count:
-            break
-    return chosen
+    return list(rows[:count])
 
 
 def _at(day: datetime.date, hour: int) -> datetime.datetime:
@@ -201,7 +203,9 @@ def _referrals(forum: Forum, today: datetime.date) -> None:
     }
     per_school = (len(REFERRALS) + 1) // 2
     chosen = {
-        key: _students(school, per_school) for key, school in schools.items() if school is not None
+        key: _students(school, per_school, today)
+        for key, school in schools.items()
+        if school is not None
     }
     # Alternate the schools so both get every kind of referral.
     picks = [
