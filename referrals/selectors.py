@@ -5,18 +5,19 @@
 - Coordinators see the same referrals (the queue and the assignments).
 - A social worker sees the referrals they are assigned to (anonymous unless a valid consent
   covers the case: that is the case query's business, ``consent.identified_for``).
-- The school's staff see the referrals of the cases they may read, drafts included.
+- The school's staff reach the referrals of the cases they may read, drafts included,
+  through the case (``referral_services`` and the case page's section).
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from sst import access
 from sst.access import AnyUser, Capability
 from sst.models import User
 
-from .models import Assignment, Forum, Referral, ReferralState
+from .models import Forum, Referral, ReferralState
 
 
 def _staff(user: AnyUser) -> User | None:
@@ -50,37 +51,6 @@ def assigned_referrals_of(user: AnyUser) -> QuerySet[Referral]:
         case__assignments__social_worker=staff,
         case__assignments__ended_at__isnull=True,
     ).exclude(state=ReferralState.DRAFT)
-
-
-def school_referrals_of(user: AnyUser) -> QuerySet[Referral]:
-    """The referrals of the cases the user works at the school (drafts too)."""
-    if _staff(user) is None:
-        return Referral.objects.none()
-    return Referral.objects.filter(
-        case__school__in=access.schools_where(user, Capability.WORK_CASES)
-    )
-
-
-def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:
-    """Every referral the user may read (one query with subqueries)."""
-    staff = _staff(user)
-    if staff is None:
-        return Referral.objects.none()
-    submitted = ~Q(state=ReferralState.DRAFT)
-    assigned = Exists(
-        Assignment.objects.filter(case=OuterRef("case"), social_worker=staff, ended_at__isnull=True)
-    )
-    return Referral.objects.filter(
-        (
-            submitted
-            & (
-                Q(school__in=access.schools_where(user, Capability.DECIDE_REFERRALS))
-                | Q(school__in=access.schools_where(user, Capability.COORDINATE))
-                | (Q(assigned) & Q(school__in=access.schools_where(user, Capability.SOCIAL_WORK)))
-            )
-        )
-        | Q(case__school__in=access.schools_where(user, Capability.WORK_CASES))
-    )
 
 
 def forums_of(
