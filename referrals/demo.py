@@ -42,6 +42,7 @@ from .models import (
     Forum,
     ForumMeeting,
     Frequency,
+    InformationOutcome,
     MeetingState,
     RedirectTarget,
     Referral,
@@ -433,12 +434,20 @@ def _consent_for(case: Case, staff: list[User], today: datetime.date, *, give: i
     """Book the combined meeting, record the consent and ``give`` guardians' consent (and
     the student's own where the municipality's age asks for it, once all guardians gave)."""
     recorder = staff[0]
-    consent_services.family_meeting_book(
+    meeting = consent_services.family_meeting_book(
         case=case,
         kind=FamilyMeetingKind.COMBINED,
         starts_at=_at(today - datetime.timedelta(days=2), 15),
         location="Skolans konferensrum",
         staff=staff,
+        by=recorder,
+    )
+    # The family said yes at the meeting (the one still waiting for a guardian too: the
+    # second guardian was not there and takes the form home).
+    consent_services.family_meeting_outcome(
+        meeting=meeting,
+        outcome=InformationOutcome.YES,
+        version=meeting.version,
         by=recorder,
     )
     consent = consent_services.consent_record(

@@ -51,6 +51,11 @@ def test_the_demo_has_the_forum_at_work(settings, client):
     assert found == ["valid", "waiting", "withdrawn"]
     waiting = next(case for case in assigned if consent_status(case)["state"] == "waiting")
     assert consent_status(waiting)["missing_guardians"] == 1
+    # Each family met the team and said yes (the meeting's outcome is on record).
+    from referrals.models import FamilyMeeting, InformationOutcome
+
+    outcomes = FamilyMeeting.objects.filter(case__in=assigned).values_list("outcome", flat=True)
+    assert sorted(outcomes) == [InformationOutcome.YES] * 3
     # The referrals carry their absence as the referral part writes it (the agenda shows
     # each month with its period, not "(–) No scheduled lessons").
     for referral in Referral.objects.all():
