@@ -245,9 +245,7 @@ def meeting_cancel(*, meeting: ForumMeeting, reason: str, version: int, by: User
     for referral in Referral.objects.select_for_update().filter(
         meeting=meeting, state=ReferralState.ON_AGENDA
     ):
-        referral_states.move(referral, "take_off_agenda", by=by)
-        referral.meeting = None
-        referral.save(update_fields=["meeting"])
+        referral_states.move(referral, "take_off_agenda", by=by, meeting=None)
         returned += 1
     audit.record(
         user=by,
@@ -278,9 +276,7 @@ def meeting_prepare_agenda(*, meeting: ForumMeeting, by: User | None) -> list[Re
         )
     placed = []
     for referral in selectors.agenda_candidates(meeting).select_for_update():
-        referral_states.move(referral, "place_on_agenda", by=by)
-        referral.meeting = meeting
-        referral.save(update_fields=["meeting"])
+        referral_states.move(referral, "place_on_agenda", by=by, meeting=meeting)
         placed.append(referral)
     first_time = meeting.agenda_sent_at is None
     if first_time:
@@ -479,13 +475,11 @@ def decision_record(
         (DecisionKind.REJECTED, ""): "reject",
         (DecisionKind.REDIRECTED, ""): "redirect",
     }[(DecisionKind(kind), accepted_as)]
-    referral_states.move(referral, move, by=by)
-    referral.decided_at = timezone.now()
-    fields = ["decided_at"]
+    # State, decision time and (placed in the queue) its rank in one optimistic UPDATE.
+    changes: dict[str, Any] = {"decided_at": timezone.now()}
     if move == "accept_queue":
-        referral.queue_rank = _next_queue_rank(referral.forum)
-        fields.append("queue_rank")
-    referral.save(update_fields=fields)
+        changes["queue_rank"] = _next_queue_rank(referral.forum)
+    referral_states.move(referral, move, by=by, **changes)
 
     case = Case.objects.select_for_update().select_related("student").get(pk=referral.case_id)
     workflow.chronicle(
@@ -546,9 +540,7 @@ def referral_assign(*, referral: Referral, social_worker: User, by: User) -> Ass
     social_worker = _check_social_worker(referral, social_worker)
     case = Case.objects.select_for_update().select_related("student").get(pk=referral.case_id)
     assignment = _assign(referral, case, social_worker, by)
-    referral_states.move(referral, "assign_from_queue", by=by)
-    referral.queue_rank = None
-    referral.save(update_fields=["queue_rank"])
+    referral_states.move(referral, "assign_from_queue", by=by, queue_rank=None)
     workflow.case_accept(case=case, by=by)
     audit.record(
         user=by,
