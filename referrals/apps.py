@@ -19,6 +19,7 @@ class ReferralsConfig(AppConfig):
         from cases import transitions
         from sst import access
         from sst.capabilities import Capability
+        from sst.hooks import call_in_modules
 
         from . import consent, guards
 
@@ -38,13 +39,4 @@ class ReferralsConfig(AppConfig):
             from sst import demo as core_demo
 
             core_demo.register(app_label=self.label, seed=demo.seed_demo_part)
-        for name in PANEL_MODULES:
-            try:
-                module = import_module(name)
-            except ModuleNotFoundError as error:
-                if error.name != name:
-                    raise
-                continue
-            register = getattr(module, "register_panels", None)
-            if register is not None:
-                register()
+        call_in_modules(PANEL_MODULES, "register_panels")

@@ -12,7 +12,11 @@ urlpatterns = [
     path("elever/", include("cases.urls", namespace="cases")),
     path("franvaro/", include("attendance.urls", namespace="attendance")),
     path("import/", include("attendance.import_urls", namespace="imports")),
+    path("team/plan/", include("actionplans.urls", namespace="actionplans")),
+    path("team/uppfoljning/", include("followup.urls", namespace="followup")),
     path("team/", include("referrals.urls", namespace="referrals")),
+    # The one-time satisfaction survey: public, the link's token is the only key.
+    path("enkat/", include("followup.survey_urls", namespace="survey")),
     path("i18n/setlang/", access.public(set_language), name="set_language"),
     path("administration/", admin_site.urls),
 ]
