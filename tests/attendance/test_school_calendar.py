@@ -345,3 +345,23 @@ def test_school_staff_cannot_edit_the_calendar(client, world, person):
         assert client.get(url, follow=True).status_code == 404
         client.post(url, _break_form(world.municipality))
     assert not SchoolBreak.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_administrator_records_a_term(client, world):
+    verified_login(client, world.admin_m)
+    url = reverse("admin:attendance_schoolterm_add")
+    assert client.get(url).status_code == 200
+    form = {
+        "municipality": str(world.municipality.pk),
+        "starts_on": "2026-08-20",
+        "ends_on": "2026-12-22",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert str(SchoolTerm.objects.get()) == "HT26"
+    assert not calendar.is_school_day(world.municipality.pk, D(2026, 8, 19))
+    # A second autumn term in the same school year is refused, with the reason.
+    again = client.post(url, {**form, "starts_on": "2026-12-28", "ends_on": "2026-12-30"})
+    assert again.status_code == 200
+    assert SchoolTerm.objects.count() == 1
