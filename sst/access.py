@@ -938,6 +938,14 @@ def can_administer(user: AnyUser) -> bool:
     ).exists()
 
 
+def municipalities_administered_by(user: AnyUser) -> QuerySet[Municipality]:
+    """The municipalities whose settings the user administers (their school calendar)."""
+    if not _is_staff_user(user):
+        return Municipality.objects.none()
+    codename = STORED_AS[Capability.ADMINISTER][PlaceKind.MUNICIPALITY]
+    return Municipality.objects.filter(pk__in=_granted(user, PlaceKind.MUNICIPALITY, codename))
+
+
 # ---------------------------------------------------------------- the person's roles
 
 

@@ -535,6 +535,7 @@ class AuditObjectType(models.TextChoices):
     STUDENT_ABSENCE = "student_absence", _("Absence")
     ABSENCE_ALERT = "absence_alert", _("Absence alert")
     STAIRCASE_POLICY = "staircase_policy", _("Staircase policy")
+    SCHOOL_CALENDAR = "school_calendar", _("School calendar")
     IMPORT_RUN = "import_run", _("Import")
     IMPORT_SCHOOLS = "import_schools", _("School register import")
     IMPORT_STUDENTS = "import_students", _("Student register import")
