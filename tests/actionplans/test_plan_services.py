@@ -165,7 +165,7 @@ def test_no_decision_before_it_is_due(world):
 def test_a_revision_lists_its_changes_in_the_revision_and_the_chronology(world):
     plan = make_plan(world, goals=[goal("Närvara på måndagar"), goal("Äta frukost")])
     arguments = current_rows(plan)
-    first, second = arguments["goals"]
+    first, _second = arguments["goals"]
     old_target = first.target_on
     first.target_on = old_target + datetime.timedelta(days=10)
     arguments["goals"] = [first, goal("Delta i idrotten")]  # "Äta frukost" removed
