@@ -92,7 +92,7 @@ def test_longer_than_six_months_needs_a_reason(world):
     with pytest.raises(ValidationError) as error:
         make_plan(world, case, ends_on=TODAY + relativedelta(months=6, days=1))
     assert "longer_reason" in error.value.error_dict
-    assert "six months" in str(error.value)
+    assert "sex månader" in str(error.value)  # the interface speaks Swedish
     plan = make_plan(
         world,
         case,
@@ -148,7 +148,7 @@ def test_the_continuation_decision_is_due_six_months_after_the_start(world):
     )
     assert not services.decision_due(plan, TODAY)
     assert services.decision_due_on(plan) == start + relativedelta(months=12)
-    assert CaseEvent.objects.filter(case=plan.case, summary__contains="Six-month").exists()
+    assert CaseEvent.objects.filter(case=plan.case, summary__contains="Sexmånadersbeslut").exists()
 
 
 def test_no_decision_before_it_is_due(world):
@@ -180,9 +180,9 @@ def test_a_revision_lists_its_changes_in_the_revision_and_the_chronology(world):
     moved = next(c for c in changes if c["change"] == "goal_target_moved")
     assert moved["from"] == old_target.isoformat()
     event = CaseEvent.objects.filter(case=plan.case, summary__contains="version 2").get()
-    assert "target date moved" in event.summary
+    assert "måldatum flyttat" in event.summary
     assert f"{old_target.isoformat()} → {first.target_on.isoformat()}" in event.summary
-    assert "goal added" in event.summary and "intervention ended" in event.summary
+    assert "mål tillagt" in event.summary and "insats avslutad" in event.summary
     # Ended, never deleted.
     ended = Goal.objects.get(plan=plan, text="Äta frukost")
     assert ended.ended_in == 2
