@@ -154,12 +154,17 @@ def custody_guardians(case: Case) -> list[Guardian]:
 # ---------------------------------------------------------------- the duration rule
 
 
+def _months_after(day: datetime.date, months: int) -> datetime.date:
+    later: datetime.date = day + relativedelta(months=months)
+    return later
+
+
 def default_ends_on(starts_on: datetime.date) -> datetime.date:
-    return starts_on + relativedelta(months=DEFAULT_MONTHS)
+    return _months_after(starts_on, DEFAULT_MONTHS)
 
 
 def longest_without_reason(starts_on: datetime.date) -> datetime.date:
-    return starts_on + relativedelta(months=LONGEST_WITHOUT_REASON)
+    return _months_after(starts_on, LONGEST_WITHOUT_REASON)
 
 
 def needs_reason(starts_on: datetime.date, ends_on: datetime.date) -> bool:
@@ -414,10 +419,10 @@ def plan_create(
     reason = "version 1"
     plan = ActionPlan(case=case, created_by=by, version=1, **values)
     _stamp(plan, by, reason).save()
-    for order, row in enumerate(goals, start=1):
-        _new_goal(plan, row, order, by, reason)
-    for order, row in enumerate(interventions, start=1):
-        _new_intervention(plan, row, order, by, reason)
+    for order, goal_row in enumerate(goals, start=1):
+        _new_goal(plan, goal_row, order, by, reason)
+    for order, intervention_row in enumerate(interventions, start=1):
+        _new_intervention(plan, intervention_row, order, by, reason)
     _write_revision(plan, 1, by, [{"change": "created"}])
     _audit(
         by,
@@ -770,7 +775,7 @@ def decision_due_on(plan: ActionPlan) -> datetime.date:
     """When the next continuation decision is due: six months from the start, and six
     months after each decision to continue."""
     count = plan.continuations.count()
-    return plan.starts_on + relativedelta(months=DECISION_AFTER * (count + 1))
+    return _months_after(plan.starts_on, DECISION_AFTER * (count + 1))
 
 
 def decision_due(plan: ActionPlan, today: datetime.date | None = None) -> bool:
@@ -849,16 +854,14 @@ class PlanVersion:
 
 def version_as_of(plan: ActionPlan, revision: PlanRevision) -> PlanVersion:
     at = revision.made_at
-    as_plan = plan.history.as_of(at)  # type: ignore[attr-defined]
+    as_plan = plan.history.as_of(at)
     goals = [
-        goal
-        for goal in Goal.history.as_of(at).filter(plan_id=plan.pk)  # type: ignore[attr-defined]
-        if goal.ended_in is None
+        goal for goal in Goal.history.as_of(at).filter(plan_id=plan.pk) if goal.ended_in is None
     ]
     goals.sort(key=lambda goal: (goal.order, goal.pk))
     interventions = [
         row
-        for row in PlanIntervention.history.as_of(at).filter(plan_id=plan.pk)  # type: ignore[attr-defined]
+        for row in PlanIntervention.history.as_of(at).filter(plan_id=plan.pk)
         if row.ended_on is None
     ]
     interventions.sort(key=lambda row: (row.order, row.pk))
