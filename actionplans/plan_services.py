@@ -621,11 +621,13 @@ def plan_revise(
 
 
 def signatures_of(plan: ActionPlan, revision: int | None = None) -> list[Signature]:
-    return list(
+    found = (
         Signature.objects.filter(plan=plan, revision=revision or plan.version)
         .select_related("guardian", "signer", "recorded_by")
-        .order_by("party", "pk")
+        .order_by("pk")
     )
+    # In the order the parties sign: student, guardians, school, social worker.
+    return sorted(found, key=lambda signature: Party.values.index(signature.party))
 
 
 @dataclass(frozen=True)
