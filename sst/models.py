@@ -573,6 +573,9 @@ class AuditObjectType(models.TextChoices):
     CONSENT_FORM = "consent_form", _("Consent form")
     TEAM_POLICY = "team_policy", _("Team policy")
     WORKER_NOTE = "worker_note", _("Social worker's own note")
+    ACTION_PLAN = "action_plan", _("Action plan")
+    ACTION_PLAN_PDF = "action_plan_pdf", _("Printed action plan")
+    TOOLBOX = "toolbox", _("Toolbox")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")
