@@ -572,6 +572,8 @@ class AuditObjectType(models.TextChoices):
     CONSENT_FORM = "consent_form", _("Consent form")
     TEAM_POLICY = "team_policy", _("Team policy")
     WORKER_NOTE = "worker_note", _("Social worker's own note")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    INTERVENTION_DELIVERY = "intervention_delivery", _("Interventions given (weekly check-off)")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")
