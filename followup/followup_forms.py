@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from actionplans.models import Goal, PlanIntervention
@@ -25,8 +26,10 @@ class DateInput(forms.DateInput):
 
 
 def _ors_field(name: str) -> forms.IntegerField:
+    field = FollowUp._meta.get_field(name)
+    assert isinstance(field, models.Field)
     return forms.IntegerField(
-        label=FollowUp._meta.get_field(name).verbose_name,
+        label=field.verbose_name,
         min_value=0,
         max_value=10,
         required=False,
@@ -156,7 +159,9 @@ class CheckOffForm(forms.Form):
                 label=_("Minutes"), min_value=0, max_value=3600, required=False
             )
 
-    def rows(self) -> list[tuple[PlanIntervention, forms.BoundField, ...]]:  # type: ignore[misc]
+    def rows(
+        self,
+    ) -> list[tuple[PlanIntervention, forms.BoundField, forms.BoundField, forms.BoundField]]:
         return [
             (i, self[f"given_{i.pk}"], self[f"sessions_{i.pk}"], self[f"minutes_{i.pk}"])
             for i in self.interventions

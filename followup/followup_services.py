@@ -818,5 +818,9 @@ def notices_send(*, today: datetime.date | None = None) -> int:
     return sent
 
 
+def _book_first_on_plan_created(plan: ActionPlan, by: User) -> None:
+    first_followup_book(plan, by)
+
+
 def register_hooks() -> None:
-    plan_hooks.on_plan_created(first_followup_book)
+    plan_hooks.on_plan_created(_book_first_on_plan_created)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from actionplans.models import ActionPlan
+from attendance import calendar
 from cases import sections
 from cases.models import Case
 from referrals.consent_services import current_referral
@@ -35,9 +36,10 @@ from sst import access, audit, desk
 from sst.access import Capability
 from sst.models import User
 
+from . import absence
 from . import followup_services as services
 from .followup_forms import BookForm, CheckOffForm, MoveForm, RecordForm
-from .models import FollowUp, FollowUpAbsence, GoalResult, GoalReview
+from .models import Delivery, FollowUp, FollowUpAbsence, GoalResult, GoalReview
 
 TEMPLATES = "followup/followup/"
 
@@ -151,7 +153,7 @@ def intake_rows(case: Case) -> list[AbsenceRow]:
     for month in (referral.absence if referral is not None else []) or []:
         rows.append(
             AbsenceRow(
-                label=_("At intake"),
+                label=_("When referred"),
                 start=datetime.date.fromisoformat(month["start"]),
                 end=datetime.date.fromisoformat(month["end"]),
                 scheduled_min=int(month.get("scheduled_min") or 0),
@@ -168,7 +170,10 @@ def _span_label(span: str) -> str:
 
 
 def recorded_rows(followup: FollowUp) -> list[AbsenceRow]:
-    order = {FollowUpAbsence.Span.SINCE_LAST: 0, FollowUpAbsence.Span.SINCE_START: 1}
+    order: dict[str, int] = {
+        FollowUpAbsence.Span.SINCE_LAST: 0,
+        FollowUpAbsence.Span.SINCE_START: 1,
+    }
     return [
         _row(_span_label(row.span), row)
         for row in sorted(followup.absences.all(), key=lambda row: order.get(row.span, 9))
@@ -182,7 +187,7 @@ def live_rows(followup: FollowUp, plan: ActionPlan, held_on: datetime.date) -> l
             rows.append(
                 _row(
                     _span_label(span),
-                    services.absence.measure(followup.case.student_id, start, end),
+                    absence.measure(followup.case.student_id, start, end),
                 )
             )
     return rows
@@ -333,9 +338,7 @@ def followup_book(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         after = last.held_on if last is not None and last.held_on else today
         proposed = services.next_window(case, after).proposed
         if proposed < today:
-            proposed = services.calendar.school_day_on_or_after(
-                services.municipality_id_of(case), today
-            )
+            proposed = calendar.school_day_on_or_after(services.municipality_id_of(case), today)
     form = BookForm(request.POST or None, initial={"planned_on": proposed})
     if request.method == "POST" and form.is_valid():
         try:
@@ -383,7 +386,7 @@ def checkoff(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     interventions = services.running_interventions(plan, week) if plan is not None else []
     existing = {
         row.intervention_id: row
-        for row in services.Delivery.objects.filter(
+        for row in Delivery.objects.filter(
             intervention__in=[i.pk for i in interventions], week=week
         )
     }

@@ -97,5 +97,7 @@ def test_a_follow_up_sums_the_weeks_since_the_last_one(world):
     )
     second = first.case.followups.get(number=2)
     # Only the week after the first follow-up's day.
-    given = {g.intervention.pk: g for g in services.given_for(second, planned.plan, D(2026, 12, 18))}
+    given = {
+        g.intervention.pk: g for g in services.given_for(second, planned.plan, D(2026, 12, 18))
+    }
     assert (given[talk.pk].sessions, given[mentor.pk].sessions) == (1, 2)

@@ -44,7 +44,7 @@ def _book(planned, *days):
 
 def test_the_panel_lists_due_and_overdue_for_the_responsible(world):
     planned = planned_case(world, starts_on=D(2026, 11, 2))
-    overdue, due, later = _book(planned, D(2027, 1, 15), D(2027, 1, 25), D(2027, 2, 15))
+    overdue, due, _later = _book(planned, D(2027, 1, 15), D(2027, 1, 25), D(2027, 2, 15))
     for who in ("social_worker_n", "principal_a", "counsellor_a"):
         result = _panel(getattr(world, who))
         assert result is not None, who
@@ -70,9 +70,7 @@ def test_the_panel_query_budget_does_not_grow_with_rows(world, django_assert_max
     _book(planned, D(2027, 1, 15))
     with django_assert_max_num_queries(2):  # the list and its audit row
         assert len(_panel(world.social_worker_n)[1]["rows"]) == 1
-    other = planned_case(
-        world, starts_on=D(2026, 11, 2), student=world.student_a2, consent=False
-    )
+    other = planned_case(world, starts_on=D(2026, 11, 2), student=world.student_a2, consent=False)
     FollowUp.objects.bulk_create(
         FollowUp(case=c, number=n, planned_on=D(2027, 1, 10) + datetime.timedelta(days=n))
         for c in (planned.case, other.case)
@@ -121,7 +119,9 @@ def test_the_notices_go_once_and_name_no_one(world, settings):
         assert tasks.notify_followups(today="2027-01-27") == 1
         assert tasks.notify_followups(today="2027-01-27") == 0
     assert len(mail.outbox) == 3
-    assert all("overdue" in m.subject.lower() or "försenad" in m.subject.lower() for m in mail.outbox)
+    assert all(
+        "overdue" in m.subject.lower() or "försenad" in m.subject.lower() for m in mail.outbox
+    )
 
 
 def test_moving_starts_the_notices_over(world, settings):

@@ -96,9 +96,7 @@ def test_the_absence_equals_the_rollup_for_full_months_and_names_its_periods(wor
         D(2026, 10, 1),
         D(2027, 1, 7),
     )
-    assert _figures(rows[SPAN.SINCE_START]) == _rollup_sums(
-        student, [*oct_nov, D(2026, 12, 1)]
-    )
+    assert _figures(rows[SPAN.SINCE_START]) == _rollup_sums(student, [*oct_nov, D(2026, 12, 1)])
     # No next date: nothing booked after the second.
     assert FollowUp.objects.filter(case=planned.case).count() == 2
 
