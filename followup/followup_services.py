@@ -36,7 +36,7 @@ from actionplans.models import ActionPlan, Goal, PlanIntervention
 from attendance import calendar
 from cases import workflow
 from cases.models import ENDED_STATES, Case, EventKind
-from sst import access, audit, notify
+from sst import access, audit, notify, textlimits
 from sst.access import Capability
 from sst.models import User
 
@@ -447,6 +447,7 @@ def followup_record(
         raise ValidationError(_("Choose a result for every goal."), code="result")
     ors_values = _check_ors(ors or {})
     notes = notes.strip()
+    textlimits.check_fields(FollowUp, {"notes": notes})
     if next_on is not None:
         check_next_date(case, held_on, next_on)
 
