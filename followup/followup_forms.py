@@ -67,7 +67,7 @@ class RecordForm(forms.Form):
             self.fields[f"goal_{goal.pk}"] = forms.ChoiceField(
                 label=goal.text,
                 choices=GoalResult.choices,
-                widget=forms.RadioSelect,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 error_messages={"required": _("Choose a result for this goal.")},
             )
             self.fields[f"comment_{goal.pk}"] = textlimits.text_field(
@@ -150,7 +150,7 @@ class CheckOffForm(forms.Form):
                 label=_("Given"),
                 choices=GIVEN_CHOICES,
                 required=False,
-                widget=forms.RadioSelect,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
             )
             self.fields[f"sessions_{pk}"] = forms.IntegerField(
                 label=_("Sessions"), min_value=0, max_value=50, required=False

@@ -169,15 +169,25 @@ def _span_label(span: str) -> str:
     return str(FollowUpAbsence.Span(span).label)
 
 
+def _distinct(rows: list[AbsenceRow]) -> list[AbsenceRow]:
+    """At the first follow-up both periods are the same: it is shown once, as "since the
+    start-up" (both are stored)."""
+    if len(rows) == 2 and (rows[0].start, rows[0].end) == (rows[1].start, rows[1].end):
+        return rows[1:]
+    return rows
+
+
 def recorded_rows(followup: FollowUp) -> list[AbsenceRow]:
     order: dict[str, int] = {
         FollowUpAbsence.Span.SINCE_LAST: 0,
         FollowUpAbsence.Span.SINCE_START: 1,
     }
-    return [
-        _row(_span_label(row.span), row)
-        for row in sorted(followup.absences.all(), key=lambda row: order.get(row.span, 9))
-    ]
+    return _distinct(
+        [
+            _row(_span_label(row.span), row)
+            for row in sorted(followup.absences.all(), key=lambda row: order.get(row.span, 9))
+        ]
+    )
 
 
 def live_rows(followup: FollowUp, plan: ActionPlan, held_on: datetime.date) -> list[AbsenceRow]:
@@ -190,7 +200,7 @@ def live_rows(followup: FollowUp, plan: ActionPlan, held_on: datetime.date) -> l
                     absence.measure(followup.case.student_id, start, end),
                 )
             )
-    return rows
+    return _distinct(rows)
 
 
 # ---------------------------------------------------------------- recording a follow-up

@@ -81,7 +81,7 @@ def test_the_social_worker_records_a_due_follow_up_from_the_desk(
     # The absence since the start, its period named, beside the level at intake.
     table = page.locator(".absence-table")
     assert "Sedan uppstarten" in table.inner_text()
-    assert "Sedan förra uppföljningen" in table.inner_text()
+    # The first follow-up: "since the last" is the same period, shown once.
     assert period in table.inner_text()
     assert "Vid uppdragsförfrågan" in table.inner_text()
     # What the weekly check-offs say was given.
