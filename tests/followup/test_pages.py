@@ -209,3 +209,43 @@ def test_move_through_the_page(client, world):
     assert response.status_code == 302
     followup.refresh_from_db()
     assert followup.planned_on == D(2027, 2, 1)
+
+
+def test_the_case_section_flags_overdue_and_shows_the_trends(client, world):
+    planned = planned_case(world, starts_on=D(2026, 10, 1))
+    first, second = (
+        FollowUp.objects.create(
+            case=planned.case,
+            number=number,
+            planned_on=day,
+            held_on=day,
+            ors_individual=score,
+            ors_interpersonal=score,
+            ors_social=score,
+            ors_overall=score,
+        )
+        for number, day, score in ((1, D(2026, 11, 5), 4), (2, D(2026, 12, 10), 7))
+    )
+    goal = planned.goals[0]
+    GoalReview.objects.create(followup=first, goal=goal, result="not_met")
+    GoalReview.objects.create(followup=second, goal=goal, result="met")
+    FollowUp.objects.create(case=planned.case, number=3, planned_on=D(2027, 1, 15))
+    verified_login(client, world.principal_a)
+    body = client.get(reverse("cases:case_detail", args=[planned.case.public_id])).content.decode()
+    section = body[body.index('id="followup-heading"') :]
+    assert "Försenad" in section  # the third, planned for a day that has passed
+    assert "<polyline" in section and "ors-sparkline" in section
+    trend = section[
+        section.index("ors-trend") : section.index("</table>", section.index("ors-trend"))
+    ]
+    assert ">16<" in trend and ">28<" in trend
+    results = section[section.index("goal-results") :]
+    assert results.index("Inte uppnått") < results.index("Uppnått</td>")
+    # The social worker reads the same section; a mentor never reaches the case page.
+    verified_login(client, world.social_worker_n)
+    page = client.get(reverse("cases:case_detail", args=[planned.case.public_id]))
+    assert 'id="followup-heading"' in page.content.decode()
+    verified_login(client, world.mentor_a1)
+    assert (
+        client.get(reverse("cases:case_detail", args=[planned.case.public_id])).status_code == 404
+    )
