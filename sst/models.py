@@ -576,6 +576,8 @@ class AuditObjectType(models.TextChoices):
     ACTION_PLAN = "action_plan", _("Action plan")
     ACTION_PLAN_PDF = "action_plan_pdf", _("Printed action plan")
     TOOLBOX = "toolbox", _("Toolbox")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    INTERVENTION_DELIVERY = "intervention_delivery", _("Interventions given (weekly check-off)")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")
