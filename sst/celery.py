@@ -90,6 +90,10 @@ app.conf.beat_schedule = {
         "task": "referrals.tasks.prepare_forum_agendas",
         "schedule": crontab(hour=6, minute=0),
     },
+    "aftercare-due-notices-daily": {
+        "task": "followup.aftercare_tasks.notify_aftercare_due",
+        "schedule": crontab(hour=6, minute=45),
+    },
     "checklist-follow-up-reminders-daily": {
         "task": "cases.tasks.send_checklist_follow_up_reminders",
         "schedule": crontab(hour=6, minute=30),

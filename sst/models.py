@@ -572,6 +572,10 @@ class AuditObjectType(models.TextChoices):
     CONSENT_FORM = "consent_form", _("Consent form")
     TEAM_POLICY = "team_policy", _("Team policy")
     WORKER_NOTE = "worker_note", _("Social worker's own note")
+    CLOSURE = "closure", _("Closure record")
+    SURVEY_LINK = "survey_link", _("Satisfaction survey link")
+    SURVEY_ANSWER = "survey_answer", _("Satisfaction survey answers")
+    AFTERCARE_CHECK = "aftercare_check", _("After-care check")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")
