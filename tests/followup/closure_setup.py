@@ -81,6 +81,4 @@ def sv(message: str) -> str:
 
 
 def text(response) -> str:
-    return html.unescape(
-        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
-    )
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
