@@ -74,7 +74,7 @@ def links_page(request: HttpRequest, closure: Closure, tokens: dict[str, str]) -
         {"closure": closure, "links": link_urls(request, tokens)},
     )
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

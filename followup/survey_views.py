@@ -96,7 +96,7 @@ def _public(response: HttpResponse) -> HttpResponse:
     """Not indexed, not cached, and the token never leaves in a Referer header."""
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

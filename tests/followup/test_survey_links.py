@@ -64,7 +64,7 @@ def test_the_page_shows_no_personal_data_and_is_not_indexed(closed, world):
     page = response.content.decode()
     assert 'name="robots" content="noindex' in page
     assert response["X-Robots-Tag"].startswith("noindex")
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     case = closed.closure.case
     for personal in (
         case.student.first_name,
