@@ -578,6 +578,10 @@ class AuditObjectType(models.TextChoices):
     TOOLBOX = "toolbox", _("Toolbox")
     FOLLOW_UP = "follow_up", _("Follow-up")
     INTERVENTION_DELIVERY = "intervention_delivery", _("Interventions given (weekly check-off)")
+    CLOSURE = "closure", _("Closure record")
+    SURVEY_LINK = "survey_link", _("Satisfaction survey link")
+    SURVEY_ANSWER = "survey_answer", _("Satisfaction survey answers")
+    AFTERCARE_CHECK = "aftercare_check", _("After-care check")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")
