@@ -572,6 +572,9 @@ class AuditObjectType(models.TextChoices):
     CONSENT_FORM = "consent_form", _("Consent form")
     TEAM_POLICY = "team_policy", _("Team policy")
     WORKER_NOTE = "worker_note", _("Social worker's own note")
+    MAINTENANCE_PLAN = "maintenance_plan", _("Maintenance plan")
+    BOOSTER_MEETING = "booster_meeting", _("Booster meeting")
+    PARTICIPANT_FOLLOWUP = "participant_followup", _("Participant follow-up export")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")
