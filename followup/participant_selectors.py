@@ -88,7 +88,7 @@ class Table:
 YES, NO = "ja", "nej"
 CLOSED, ONGOING = "avslutat", "pågående"
 COMPLETED, ENDED_EARLY = "genomförd", "avbruten i förtid"
-GOALS_MET = {Satisfied.YES: YES, Satisfied.PARTLY: "delvis", Satisfied.NO: NO}
+GOALS_MET: dict[str, str] = {Satisfied.YES: YES, Satisfied.PARTLY: "delvis", Satisfied.NO: NO}
 
 
 def _yes_no(value: bool | None) -> str:

@@ -107,7 +107,7 @@ def render_xlsx(
     about = workbook.create_sheet("Om filen")
     for line in (
         ("Deltagaruppföljning", ""),
-        ("Område", district.name),
+        ("Stadsdel", district.name),
         ("Period (intag)", f"{start.isoformat()}–{end.isoformat()}"),
         ("Ärenden", len(table.rows)),
         (
