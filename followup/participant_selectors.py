@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -67,6 +67,8 @@ from .models import (
 # The columns that could single someone out together, the most identifying first (the order
 # the suppression gives them up in when a combination is still rare).
 QUASI_IDENTIFIERS = ("skola", "alder_vid_intag", "arskurs", "kon")
+
+DAY = datetime.timedelta(days=1)
 
 CAUSE_COLUMNS = {
     CauseGroup.SCHOOL: "orsak_skola",
@@ -141,8 +143,14 @@ def accepted_referrals(
 ) -> list[Referral]:
     """The accepted referral of each case of the district's schools whose intake day falls
     in [start, end] (one per case: the latest accepted version)."""
+    # A day's margin either side for time zones; the exact day is compared below.
+    low = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min)) - DAY
+    high = timezone.make_aware(datetime.datetime.combine(end, datetime.time.max)) + DAY
     candidates = (
         Referral.objects.filter(
+            Q(decided_at__range=(low, high))
+            | Q(decided_at__isnull=True, submitted_at__range=(low, high))
+            | Q(decided_at__isnull=True, submitted_at__isnull=True),
             state__in=[state.value for state in ACCEPTED_STATES],
             case__school__district=district,
         )
