@@ -102,4 +102,8 @@ app.conf.beat_schedule = {
         "task": "cases.tasks.send_checklist_follow_up_reminders",
         "schedule": crontab(hour=6, minute=30),
     },
+    "booster-meeting-reminders-daily": {
+        "task": "actionplans.tasks.remind_boosters",
+        "schedule": crontab(hour=6, minute=40),
+    },
 }

@@ -582,6 +582,9 @@ class AuditObjectType(models.TextChoices):
     SURVEY_LINK = "survey_link", _("Satisfaction survey link")
     SURVEY_ANSWER = "survey_answer", _("Satisfaction survey answers")
     AFTERCARE_CHECK = "aftercare_check", _("After-care check")
+    MAINTENANCE_PLAN = "maintenance_plan", _("Maintenance plan")
+    BOOSTER_MEETING = "booster_meeting", _("Booster meeting")
+    PARTICIPANT_FOLLOWUP = "participant_followup", _("Participant follow-up export")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")
