@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -57,16 +57,6 @@ def _case_url(case: Case) -> str:
 def _errors(request: HttpRequest, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
-
-
-def plan_edit_url(plan: ActionPlan | None) -> str:
-    """The plan's edit page, once the action plan pages exist (a revision at a follow-up)."""
-    if plan is None:
-        return ""
-    try:
-        return reverse("actionplans:plan_edit", args=[plan.public_id])
-    except NoReverseMatch:
-        return ""
 
 
 def _audit_view(
@@ -219,7 +209,11 @@ def followup_record(request: HttpRequest, followup_id: uuid.UUID) -> HttpRespons
         "case": case,
         "followup": followup,
         "plan": plan,
-        "plan_edit_url": plan_edit_url(plan) if case.is_open else "",
+        "plan_edit_url": (
+            reverse("actionplans:plan_edit", args=[case.public_id])
+            if plan is not None and case.is_open
+            else ""
+        ),
         "intake": intake_rows(case),
         "overdue": is_open and followup.planned_on < today,
     }

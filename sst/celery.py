@@ -95,7 +95,7 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=6, minute=45),
     },
     "aftercare-due-notices-daily": {
-        "task": "followup.aftercare_tasks.notify_aftercare_due",
+        "task": "followup.tasks.notify_aftercare_due",
         "schedule": crontab(hour=6, minute=50),
     },
     "checklist-follow-up-reminders-daily": {

@@ -193,6 +193,9 @@ SAME_IN_BOTH = {
     "mentor",
     "status",
     "person",
+    "Version",
+    "Version %(number)s",
+    "Excel (XLSX)",
 }
 
 
