@@ -10,6 +10,7 @@ one-time survey links asked for.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -58,11 +59,13 @@ def closure_record(
     summary: str = "",
     answers: Sequence[survey_services.Scores] = (),
     links: Sequence[str] = (),
+    today: datetime.date | None = None,
 ) -> ClosureResult:
     """Close the case and write its closure record (see the module's docstring).
 
     ``case.version`` is the version the page was drawn from: the closing is refused if
-    someone changed the case since (``workflow.ConcurrentChange``)."""
+    someone changed the case since (``workflow.ConcurrentChange``). ``today`` is the closing
+    day (the demo closes cases in the past; pages close today)."""
     if Closure.objects.filter(case=case).exists():
         raise AlreadyClosed(_("The case already has a closure record."), code="closed")
     if not selectors.takes(case):
@@ -78,7 +81,7 @@ def closure_record(
         )
     if not planned:
         goals_met = ""
-    closed_on = timezone.localdate()
+    closed_on = today or timezone.localdate()
     periods = selectors.periods(case, closed_on)
     # The table's rules (capability, state), the reason and its detail, the version check.
     case = workflow.case_close(case=case, reason=reason, detail=detail, by=by)
