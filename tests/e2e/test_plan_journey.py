@@ -177,7 +177,7 @@ def test_the_social_worker_makes_the_plan_records_the_signatures_and_prints_it(
         page.get_by_role("link", name="Skriv ut planen (PDF)").click()
     download = download_info.value
     assert download.suggested_filename == "handlingsplan.pdf"
-    reader = PdfReader(io.BytesIO(open(download.path(), "rb").read()))
+    reader = PdfReader(io.BytesIO(download.path().read_bytes()))
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert "Vår handlingsplan" in text
     assert "Närvara på alla måndagslektioner" in text
