@@ -37,12 +37,12 @@ class ToolboxCategoryAdmin(PolicyAdmin):
         return (
             super()
             .get_queryset(request)
-            .filter(municipality__in=access.municipalities_administered(request.user))
+            .filter(municipality__in=access.municipalities_administered_by(request.user))
         )
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "municipality":
-            kwargs["queryset"] = access.municipalities_administered(request.user)
+            kwargs["queryset"] = access.municipalities_administered_by(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

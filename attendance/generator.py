@@ -4,11 +4,11 @@ It yields rows in the attendance import's column order (``imports.lessons.ATTEND
 and writes them as the semicolon-separated CSV an attendance system exports, so the demo
 and the benchmark load lessons through the real import path, never a shortcut.
 
-* **School days** are weekdays inside a term (HT from about 18 August to about 19 December,
-  VT from about 8 January to about 11 June), minus the Swedish holidays and school breaks
-  defined below: autumn break (höstlov, ISO week 44), sports break (sportlov, week 9 as in
-  Stockholm), Easter (the week of Good Friday and Easter Monday), 1 May, Ascension Day and
-  the Friday after it, and 6 June.
+* **School days** are those of the built-in school calendar (``attendance.calendar``, the
+  one a municipality has until it records its own): weekdays inside a term (HT from about
+  18 August to about 19 December, VT from about 8 January to about 11 June), minus the
+  Swedish public holidays and the default breaks: höstlov (ISO week 44), sportlov (week 9
+  as in Stockholm), påsklov (the week of Good Friday) and the Friday after Ascension Day.
 * **Timetables** are one per school and grade: grades F–3 have five 40-minute lessons a
   day, grades 4–6 six lessons of 50 minutes (five on Fridays), grades 7–9 seven lessons of
   50–60 minutes (six on Fridays); subjects follow the timetable's weighting (Svenska and
@@ -36,129 +36,64 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO
 
+from . import calendar
 from .imports.lessons import ATTENDANCE_COLUMNS
 
 Row = tuple[str, str, str, str, str, str, str, str, str]
 
 VALID, INVALID, LATE = "giltig", "ogiltig", "sen"
 PE = "Idrott och hälsa"
+DEFAULT = calendar.DEFAULT_CALENDAR
 
 
 # ---------------------------------------------------------------- the school calendar
 
 
-def easter_sunday(year: int) -> datetime.date:
-    """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    el = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * el) // 451
-    month, day = divmod(h + el - 7 * m + 114, 31)
-    return datetime.date(year, month, day + 1)
+# The rules live in ``attendance.calendar`` (the built-in calendar every municipality has
+# where it recorded none); the generator draws lessons on its school days.
+easter_sunday = calendar.easter_sunday
+Term = calendar.Term
 
 
-def _iso_week(year: int, week: int) -> list[datetime.date]:
-    return [datetime.date.fromisocalendar(year, week, day) for day in range(1, 6)]
-
-
-@lru_cache(maxsize=32)
 def holidays(year: int) -> frozenset[datetime.date]:
     """Weekdays without lessons in a calendar year: public holidays and school breaks."""
-    easter = easter_sunday(year)
-    good_friday = easter - datetime.timedelta(days=2)
-    ascension = easter + datetime.timedelta(days=39)
-    days = {
-        datetime.date(year, 1, 1),  # nyårsdagen
-        datetime.date(year, 1, 6),  # trettondedag jul
-        datetime.date(year, 5, 1),  # första maj
-        datetime.date(year, 6, 6),  # nationaldagen
-        easter + datetime.timedelta(days=1),  # annandag påsk
-        ascension,  # Kristi himmelsfärds dag
-        ascension + datetime.timedelta(days=1),  # the Friday after it (lovdag)
-    }
-    days.update(good_friday - datetime.timedelta(days=n) for n in range(5))  # påsklov
-    days.update(_iso_week(year, 9))  # sportlov (Stockholm)
-    days.update(_iso_week(year, 44))  # höstlov
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    days = {day for day in calendar.public_holidays(year) if day.weekday() < 5}
+    for school_year in (year - 1, year):
+        for school_break in DEFAULT.breaks(school_year):
+            day = max(first, school_break.start)
+            while day <= min(last, school_break.end):
+                if day.weekday() < 5:
+                    days.add(day)
+                day += datetime.timedelta(days=1)
     return frozenset(days)
 
 
-@dataclass(frozen=True)
-class Term:
-    name: str  # "HT26", "VT27"
-    start: datetime.date
-    end: datetime.date  # the last day of lessons
-
-
-def _weekday_on_or_after(day: datetime.date) -> datetime.date:
-    while day.weekday() >= 5:
-        day += datetime.timedelta(days=1)
-    return day
-
-
-def _weekday_on_or_before(day: datetime.date) -> datetime.date:
-    while day.weekday() >= 5:
-        day -= datetime.timedelta(days=1)
-    return day
-
-
 def autumn_term(year: int) -> Term:
-    return Term(
-        f"HT{year % 100:02d}",
-        _weekday_on_or_after(datetime.date(year, 8, 18)),
-        _weekday_on_or_before(datetime.date(year, 12, 19)),
-    )
+    return calendar.default_autumn_term(year)
 
 
 def spring_term(year: int) -> Term:
-    return Term(
-        f"VT{year % 100:02d}",
-        _weekday_on_or_after(datetime.date(year, 1, 8)),
-        _weekday_on_or_before(datetime.date(year, 6, 11)),
-    )
+    return calendar.default_spring_term(year)
 
 
 def term_of(day: datetime.date) -> Term:
     """The term a day falls in, or the last term before it when the day is in a break."""
-    autumn = autumn_term(day.year)
-    if day >= autumn.start:
-        return autumn
-    spring = spring_term(day.year)
-    if day >= spring.start:
-        return spring
-    return autumn_term(day.year - 1)
+    return DEFAULT.term_on_or_before(day)
 
 
 def is_school_day(day: datetime.date) -> bool:
-    if day.weekday() >= 5 or day in holidays(day.year):
-        return False
-    term = term_of(day)
-    return term.start <= day <= term.end
+    return DEFAULT.is_school_day(day)
 
 
 def school_days(start: datetime.date, end: datetime.date) -> list[datetime.date]:
     """School days from ``start`` to ``end``, both included."""
-    days: list[datetime.date] = []
-    day = start
-    while day <= end:
-        if is_school_day(day):
-            days.append(day)
-        day += datetime.timedelta(days=1)
-    return days
+    return DEFAULT.school_days(start, end)
 
 
 def school_days_from(start: datetime.date, count: int) -> list[datetime.date]:
     """The first ``count`` school days from ``start`` on."""
-    days: list[datetime.date] = []
-    day = start
-    while len(days) < count:
-        if is_school_day(day):
-            days.append(day)
-        day += datetime.timedelta(days=1)
-    return days
+    return DEFAULT.school_days_from(start, count)
 
 
 def term_so_far(today: datetime.date, *, min_days: int = 0) -> list[datetime.date]:

@@ -7,10 +7,12 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sst import textlimits
 from sst.models import Municipality, School
 
 
@@ -459,3 +461,129 @@ class PendingMonthRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
+
+
+# ---------------------------------------------------------------- the school calendar
+
+
+def school_year_of(day: datetime.date) -> int:
+    """The school year a day belongs to, named by the year it starts (1 July to 30 June)."""
+    return day.year if day.month >= 7 else day.year - 1
+
+
+class Season(models.TextChoices):
+    AUTUMN = "HT", _("Autumn term")
+    SPRING = "VT", _("Spring term")
+
+
+class BreakKind(models.TextChoices):
+    """A break in a school year. The first four have a built-in default (attendance.calendar):
+    a municipality's own break of that kind replaces the default for its school year."""
+
+    AUTUMN = "hostlov", _("Autumn break")
+    SPORTS = "sportlov", _("Sports break")
+    EASTER = "pasklov", _("Easter break")
+    ASCENSION = "klamdag", _("Day off after Ascension Day")
+    CHRISTMAS = "jullov", _("Christmas break")
+    STUDY_DAY = "studiedag", _("Study day")
+    OTHER = "other", _("Other day off")
+
+
+class SchoolTerm(models.Model):
+    """A term of the municipality's school year, first to last day of teaching.
+
+    Its season follows from its first day (July to December: the autumn term; January to
+    June: the spring term). A recorded term replaces the built-in one of its season and
+    school year (``attendance.calendar``)."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="school_terms",
+        verbose_name=_("municipality"),
+    )
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+
+    class Meta:
+        verbose_name = _("school term")
+        verbose_name_plural = _("school terms")
+        ordering = ["municipality", "starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="school_term_ends_after_start",
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def season(self) -> Season:
+        return Season.AUTUMN if self.starts_on.month >= 7 else Season.SPRING
+
+    @property
+    def name(self) -> str:
+        """ "HT26", "VT27": as schools write it."""
+        if self.starts_on is None:
+            return str(_("new term"))
+        return f"{self.season.value}{self.starts_on:%y}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.starts_on is None or self.ends_on is None:
+            return
+        if self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The last day cannot be before the first day.")})
+        year = school_year_of(self.starts_on)
+        if self.ends_on > datetime.date(year + 1, 6, 30):
+            raise ValidationError(
+                {
+                    "ends_on": _("A term ends within its school year, by 30 June %(year)d.")
+                    % {"year": year + 1}
+                }
+            )
+
+
+class SchoolBreak(models.Model):
+    """A break, study day or other day off in the municipality's school year (both days
+    included). No lessons count on its days, whatever the attendance system says."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="school_breaks",
+        verbose_name=_("municipality"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=BreakKind.choices)
+    name = models.CharField(
+        _("name"),
+        max_length=textlimits.NAME,
+        blank=True,
+        validators=[textlimits.limit(textlimits.NAME)],
+        help_text=_('As the school calls it, if not just the kind ("Studiedag för personalen").'),
+    )
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+
+    class Meta:
+        verbose_name = _("school break")
+        verbose_name_plural = _("school breaks")
+        ordering = ["municipality", "starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="school_break_ends_after_start",
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.get_kind_display())
+
+    def clean(self) -> None:
+        super().clean()
+        if self.starts_on is None or self.ends_on is None:
+            return
+        if self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The last day cannot be before the first day.")})

@@ -21,6 +21,7 @@ from sst.access import Capability
 from sst.models import Municipality
 
 from . import queue
+from .calendar import calendar_for
 from .locks import lock_absence_writes
 from .models import (
     Alert,
@@ -289,11 +290,16 @@ def late_continued(policy: StaircasePolicy, month: datetime.date) -> list[RuleHi
 def invalid_streaks(policy: StaircasePolicy, month: datetime.date) -> list[RuleHit]:
     """Runs of consecutive school days with invalid absence, longer than the policy allows.
 
-    A school day is a day the student had lessons; weekends and holidays have none, so they
-    neither count nor break a run. A day counts when its invalid minutes (late arrivals
-    included) reach the policy's share of its scheduled minutes. Looks at the month and the
-    one before, so a run across the month boundary is seen whole, and further back for a run
-    that was alerted and is still open.
+    A school day is a day the student had lessons that is a school day in the
+    municipality's school calendar (``attendance.calendar``). Weekends, holidays and breaks
+    have no lessons, so they neither count nor break a run; and a day with lessons that the
+    calendar says is no school day (lessons recorded in höstlov, on a study day, on a
+    public holiday) is left out the same way: it neither counts nor breaks a run. A day
+    counts when its invalid minutes (late arrivals included) reach the policy's share of
+    its scheduled minutes. Looks at the month and the one before, so a run across the month
+    boundary is seen whole, and further back for a run that was alerted and is still open.
+
+    Still one query: the calendar's non-school days in the window go in as a parameter list.
     """
     window_start = month_start(month_start(month) - datetime.timedelta(days=1))
     window_end = next_month(month_start(month))
@@ -307,6 +313,11 @@ def invalid_streaks(policy: StaircasePolicy, month: datetime.date) -> list[RuleH
     ).aggregate(since=Min("period_start"))["since"]
     if open_since is not None:
         window_start = open_since
+    no_school = calendar_for(policy.municipality_id).non_school_days(
+        window_start, window_end - datetime.timedelta(days=1)
+    )
+    # Placeholders only ("%s, %s, …"), one per day; the days themselves are parameters.
+    not_on_days = f"AND date NOT IN ({', '.join(['%s'] * len(no_school))})" if no_school else ""
     rows = _rows(
         f"""
         WITH days AS (
@@ -314,7 +325,8 @@ def invalid_streaks(policy: StaircasePolicy, month: datetime.date) -> list[RuleH
                    SUM(CASE WHEN absence_type IN ('invalid', 'late')
                             THEN absent_min ELSE 0 END) AS invalid
             FROM attendance_lesson
-            WHERE date >= %s AND date < %s AND student_id IN ({_STUDENTS_OF_MUNICIPALITY})
+            WHERE date >= %s AND date < %s {not_on_days}
+              AND student_id IN ({_STUDENTS_OF_MUNICIPALITY})
             GROUP BY student_id, date
         ), numbered AS (
             SELECT student_id, date,
@@ -332,6 +344,7 @@ def invalid_streaks(policy: StaircasePolicy, month: datetime.date) -> list[RuleH
         [
             window_start,
             window_end,
+            *no_school,
             policy.municipality_id,
             policy.invalid_day_share_pct,
             policy.invalid_streak_school_days,

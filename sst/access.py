@@ -938,17 +938,12 @@ def can_administer(user: AnyUser) -> bool:
     ).exists()
 
 
-def municipalities_administered(user: AnyUser) -> QuerySet[Municipality]:
-    """The municipalities the user administers (their settings on the administration site
-    are limited to these)."""
+def municipalities_administered_by(user: AnyUser) -> QuerySet[Municipality]:
+    """The municipalities whose settings the user administers (their school calendar)."""
     if not _is_staff_user(user):
         return Municipality.objects.none()
     codename = STORED_AS[Capability.ADMINISTER][PlaceKind.MUNICIPALITY]
-    return Municipality.objects.filter(
-        pk__in=MunicipalityUserObjectPermission.objects.filter(
-            user_id=_uid(user), permission__codename=codename
-        ).values("content_object_id")
-    )
+    return Municipality.objects.filter(pk__in=_granted(user, PlaceKind.MUNICIPALITY, codename))
 
 
 # ---------------------------------------------------------------- the person's roles

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -177,7 +178,7 @@ def test_the_social_worker_makes_the_plan_records_the_signatures_and_prints_it(
         page.get_by_role("link", name="Skriv ut planen (PDF)").click()
     download = download_info.value
     assert download.suggested_filename == "handlingsplan.pdf"
-    reader = PdfReader(io.BytesIO(download.path().read_bytes()))
+    reader = PdfReader(io.BytesIO(Path(download.path()).read_bytes()))
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert "Vår handlingsplan" in text
     assert "Närvara på alla måndagslektioner" in text
