@@ -233,6 +233,7 @@ def plan_create(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         if "add_goal" in request.POST or "add_intervention" in request.POST:
             goal_set, intervention_set = _added_row(request, goal_set, intervention_set)
+            form = PlanForm(initial=request.POST.dict())
         elif form.is_valid() & goal_set.is_valid() & intervention_set.is_valid():
             try:
                 services.plan_create(
@@ -294,7 +295,8 @@ def plan_edit(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             goal_set, intervention_set = _added_row(request, goal_set, intervention_set)
             form = PlanForm(initial=request.POST.dict())
         elif form.is_valid() & goal_set.is_valid() & intervention_set.is_valid():
-            base = form.cleaned_data["version"] or plan.version
+            # The version the edit began from; a form without it is from an older page.
+            base = form.cleaned_data["version"] or 0
             arguments = _plan_arguments(form, goal_set, intervention_set)
             try:
                 services.plan_revise(plan=plan, by=_staff(request), base_version=base, **arguments)

@@ -379,3 +379,14 @@ def test_the_case_page_shows_the_plan_section(world):
     page = client.get(reverse("cases:case_detail", args=[plan.case.public_id])).content.decode()
     assert 'id="plan-heading"' in page
     assert _url("plan_detail", plan.case) in page
+
+
+def test_the_versions_page_runs_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    plan = make_plan(world)
+    for text in ("Ett", "Två", "Tre"):
+        services.plan_revise(by=world.counsellor_a, **current_rows(plan, goals=[goal(text)]))
+    client = _login(world.social_worker_n)
+    with django_assert_max_num_queries(30):
+        response = client.get(_url("plan_versions", plan.case))
+    assert response.status_code == 200
+    assert response.content.decode().count("/versioner/") >= 4
