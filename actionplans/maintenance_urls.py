@@ -1,3 +1,11 @@
-from django.urls import URLPattern, URLResolver
+"""The maintenance plan and its booster meetings, under /team/plan/vidmakthallande/."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import path
+
+from . import maintenance_views as views
+
+urlpatterns = [
+    path("<uuid:case_id>/", views.maintenance_edit, name="maintenance_edit"),
+    path("<uuid:case_id>/boostertraff/", views.booster_add, name="booster_add"),
+    path("boostertraff/<uuid:booster_id>/", views.booster_update, name="booster_update"),
+]

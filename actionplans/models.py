@@ -29,7 +29,10 @@ class ToolboxCategory(models.Model):
     """A heading of a municipality's intervention catalogue (DOMAIN.md §4.8)."""
 
     municipality = models.ForeignKey(
-        "sst.Municipality", on_delete=models.CASCADE, related_name="toolbox_categories"
+        "sst.Municipality",
+        on_delete=models.CASCADE,
+        related_name="toolbox_categories",
+        verbose_name=_("municipality"),
     )
     catalogue = models.CharField(_("catalogue"), max_length=8, choices=Catalogue.choices)
     name = models.CharField(_("name"), max_length=120)

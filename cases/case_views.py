@@ -34,7 +34,7 @@ from sst.access import Capability
 from sst.models import Student, User
 
 from . import chronology as selectors
-from . import sections, transitions, workflow
+from . import closing, sections, transitions, workflow
 from .case_forms import (
     CaseListFilterForm,
     CaseOpenForm,
@@ -169,8 +169,19 @@ def case_transition(request: HttpRequest, public_id: str, step: str) -> HttpResp
         raise Http404
     if request.method == "GET" and transition.confirm is None:
         return HttpResponseNotAllowed(["POST"])
-    case, granted = access.access_case(request.user, public_id, need=transition.capability)
+    case, granted = access.access_case(request.user, public_id)
+    if not transition.taken_by(granted):
+        raise access.refuse(
+            request.user,
+            audit.AuditObjectType.CASE,
+            case.public_id,
+            needs=str(transition.capability),
+        )
     allowed = transitions.judge(transition, case, granted).allowed
+    closing_page = closing.page_for(case) if transition.asks is transitions.Asks.CLOSURE else None
+    if closing_page and allowed:
+        # A later app keeps a closure record for this case: its page closes it.
+        return HttpResponseRedirect(closing_page)
     if request.method == "GET":
         if allowed:
             return _confirmation(request, case, transition, VersionForm(), granted)
@@ -346,6 +357,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 for transition in transitions.available(case, capabilities)
             ],
             "waiting_for": transitions.waiting_for(case, capabilities),
+            "closing_url": closing.page_for(case) if case.is_open else None,
             "skip_form": SkipForm(initial=version, state=case.state, auto_id="id_skip_%s")
             if may_skip
             else None,

@@ -287,6 +287,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         "avsluta",
         asks=Asks.CLOSURE,
         style="btn-outline-danger",
+        # The social worker assigned (while a valid consent lets them work the case) closes
+        # it with the school; after closure they read only the closure record they wrote.
+        also_by=frozenset({Capability.SOCIAL_WORK}),
         confirm=_(
             "The case is closed with the reason given. A closed case cannot be opened again: "
             "further work on the student starts a new case."

@@ -43,5 +43,3 @@ def snapshot_fields(figures: AbsenceFigures) -> dict[str, Any]:
         "valid_min": figures.valid_min,
         "invalid_min": figures.invalid_min,
     }
-
-

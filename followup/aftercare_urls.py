@@ -1,3 +1,9 @@
-from django.urls import URLPattern, URLResolver
+"""After-care checks, under /team/uppfoljning/efterkontroll/ (namespace ``followup``)."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from . import aftercare_views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("<uuid:public_id>/", aftercare_views.aftercare_record, name="aftercare_record"),
+]

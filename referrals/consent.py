@@ -26,6 +26,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.models import ENDED_STATES, Case
+from sst import access
+from sst.capabilities import Capability
 from sst.models import Custody, User
 
 from .models import (
@@ -108,6 +110,14 @@ def assigned_to(user: User) -> Q:
                 case=OuterRef("pk"), social_worker=user, ended_at__isnull=True
             )
         )
+    )
+
+
+def assigned_cases(user: User) -> QuerySet[Case]:
+    """The cases the user is assigned to now, at schools where they still do social work
+    (before any consent: the anonymous referral page and the worker's own notes)."""
+    return Case.objects.filter(
+        assigned_to(user), school__in=access.schools_where(user, Capability.SOCIAL_WORK)
     )
 
 

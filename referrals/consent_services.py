@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -35,7 +34,6 @@ from . import consent as rule
 from . import uploads
 from .models import (
     ACCEPTED_STATES,
-    Assignment,
     Consent,
     ConsentGiving,
     ConsentMethod,
@@ -64,9 +62,7 @@ def works_case(user: User, case: Case) -> bool:
 
 def is_assigned(user: User, case: Case) -> bool:
     """The user is the social worker assigned to the case now (and still works there)."""
-    return Assignment.objects.filter(
-        case=case, social_worker=user, ended_at__isnull=True
-    ).exists() and access.holds(user, Capability.SOCIAL_WORK, case.school)
+    return rule.assigned_cases(user).filter(pk=case.pk).exists()
 
 
 def _require_school(user: User, case: Case) -> None:
@@ -87,25 +83,6 @@ def _require_open(case: Case) -> None:
 def _not_in_future(day: datetime.date, today: datetime.date) -> None:
     if day > today:
         raise ValidationError(_("The date cannot be in the future."), code="future")
-
-
-def _audit(
-    *,
-    by: User,
-    action: audit.AuditAction,
-    object_type: audit.AuditObjectType,
-    obj: Any,
-    case: Case,
-    **detail: Any,
-) -> None:
-    audit.record(
-        user=by,
-        action=action,
-        object_type=object_type,
-        object_id=str(obj.public_id),
-        student_id=case.student.public_id,
-        detail={"case": str(case.public_id), **detail},
-    )
 
 
 def current_referral(case: Case) -> Referral | None:
@@ -152,7 +129,7 @@ def consent_record(
     workflow.chronicle(
         case=case, kind=EventKind.DOCUMENT, summary=_("Consent form recorded"), by=by, ref=consent
     )
-    _audit(
+    audit.record_of(
         by=by,
         action=audit.AuditAction.CREATE,
         object_type=audit.AuditObjectType.CONSENT,
@@ -191,7 +168,7 @@ def scan_upload(*, consent: Consent, upload: UploadedFile, by: User) -> ConsentS
     workflow.chronicle(
         case=case, kind=EventKind.DOCUMENT, summary=_("Consent scan uploaded"), by=by, ref=scan
     )
-    _audit(
+    audit.record_of(
         by=by,
         action=audit.AuditAction.CREATE,
         object_type=audit.AuditObjectType.CONSENT_SCAN,
@@ -275,7 +252,7 @@ def consent_giving_add(
             "total": len(custody),
         }
     workflow.chronicle(case=case, kind=EventKind.DOCUMENT, summary=summary, by=by, ref=giving)
-    _audit(
+    audit.record_of(
         by=by,
         action=audit.AuditAction.CREATE,
         object_type=audit.AuditObjectType.CONSENT,
@@ -342,7 +319,7 @@ def consent_withdraw(
         else _("Consent withdrawn by a guardian")
     )
     workflow.chronicle(case=case, kind=EventKind.DOCUMENT, summary=summary, by=by, ref=giving)
-    _audit(
+    audit.record_of(
         by=by,
         action=audit.AuditAction.UPDATE,
         object_type=audit.AuditObjectType.CONSENT,
@@ -412,7 +389,7 @@ def family_meeting_book(
         by=by,
         ref=meeting,
     )
-    _audit(
+    audit.record_of(
         by=by,
         action=audit.AuditAction.CREATE,
         object_type=audit.AuditObjectType.FAMILY_MEETING,
@@ -466,7 +443,7 @@ def family_meeting_outcome(
         by=by,
         ref=meeting,
     )
-    _audit(
+    audit.record_of(
         by=by,
         action=audit.AuditAction.UPDATE,
         object_type=audit.AuditObjectType.FAMILY_MEETING,
@@ -494,7 +471,7 @@ def worker_note_add(*, referral: Referral, text: str, by: User) -> WorkerNote:
     note = WorkerNote(referral=referral, author=by, text=text)
     note.full_clean()
     note.save()
-    _audit(
+    audit.record_of(
         by=by,
         action=audit.AuditAction.CREATE,
         object_type=audit.AuditObjectType.WORKER_NOTE,

@@ -41,7 +41,6 @@ from .consent_forms import (
     WorkerNoteForm,
 )
 from .models import (
-    Assignment,
     Consent,
     ConsentGiving,
     ConsentScan,
@@ -66,15 +65,6 @@ def _case_url(case: Case) -> str:
 
 def _visible_cases(user: User) -> QuerySet[Case]:
     return access.cases_visible_to(user)
-
-
-def _assigned_cases(user: User) -> QuerySet[Case]:
-    return Case.objects.filter(
-        pk__in=Assignment.objects.filter(social_worker=user, ended_at__isnull=True).values(
-            "case_id"
-        ),
-        school__in=access.schools_where(user, Capability.SOCIAL_WORK),
-    )
 
 
 def _get(
@@ -495,7 +485,7 @@ def meeting_book_for_referral(request: HttpRequest, public_id: uuid.UUID) -> Htt
 def meeting_outcome(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     user = _staff(request)
     meetings = FamilyMeeting.objects.filter(
-        Q(case__in=_visible_cases(user)) | Q(case__in=_assigned_cases(user))
+        Q(case__in=_visible_cases(user)) | Q(case__in=rule.assigned_cases(user))
     ).select_related("case__student", "case__school")
     meeting: FamilyMeeting = _get(
         request, meetings, public_id, audit.AuditObjectType.FAMILY_MEETING

@@ -48,22 +48,6 @@ MANAGE_MEETINGS = (Capability.DECIDE_REFERRALS, Capability.COORDINATE)
 FORTNIGHT_EPOCH = datetime.date(2024, 1, 1)
 
 
-def _audit(
-    by: User | None,
-    action: audit.AuditAction,
-    object_type: audit.AuditObjectType,
-    obj: Any,
-    **detail: Any,
-) -> None:
-    audit.record(
-        user=by,
-        action=action,
-        object_type=object_type,
-        object_id=str(obj.public_id),
-        detail=detail,
-    )
-
-
 def _require_at_forum(by: User, forum: Forum, capabilities: Iterable[Capability]) -> str:
     """The roles giving the user one of ``capabilities`` at the forum's place, or 404."""
     granted = access.capabilities_at(by, selectors.forum_place(forum))
@@ -153,11 +137,11 @@ def forum_plan_meetings(
             },
         )
         if made:
-            _audit(
-                None,
-                audit.AuditAction.CREATE,
-                audit.AuditObjectType.FORUM_MEETING,
-                meeting,
+            audit.record_of(
+                by=None,
+                action=audit.AuditAction.CREATE,
+                object_type=audit.AuditObjectType.FORUM_MEETING,
+                obj=meeting,
                 from_schedule=True,
             )
             created.append(meeting)

@@ -235,17 +235,6 @@ def _clean(content: ReferralContent) -> dict[str, Any]:
     return values
 
 
-def _audit(referral: Referral, by: User | None, action: audit.AuditAction, **detail: Any) -> None:
-    audit.record(
-        user=by,
-        action=action,
-        object_type=audit.AuditObjectType.REFERRAL,
-        object_id=str(referral.public_id),
-        student_id=referral.case.student.public_id,
-        detail=detail,
-    )
-
-
 def _chronicle(referral: Referral, summary: str, by: User | None, case: Case | None = None) -> None:
     workflow.chronicle(
         case=case or referral.case, kind=EventKind.DECISION, summary=summary, by=by, ref=referral
@@ -287,7 +276,14 @@ def _create(*, case: Case, by: User, origin: str) -> Referral:
         created_by=by,
     )
     _chronicle(referral, _("Referral %(number)s: draft started") % {"number": referral.number}, by)
-    _audit(referral, by, audit.AuditAction.CREATE, origin=origin)
+    audit.record_of(
+        by=by,
+        action=audit.AuditAction.CREATE,
+        object_type=audit.AuditObjectType.REFERRAL,
+        obj=referral,
+        case=referral.case,
+        origin=origin,
+    )
     return referral
 
 
@@ -331,7 +327,14 @@ def referral_save(
             code="concurrent",
         )
     referral.refresh_from_db()
-    _audit(referral, by, audit.AuditAction.UPDATE, fields=changed)
+    audit.record_of(
+        by=by,
+        action=audit.AuditAction.UPDATE,
+        object_type=audit.AuditObjectType.REFERRAL,
+        obj=referral,
+        case=referral.case,
+        fields=changed,
+    )
     return referral
 
 

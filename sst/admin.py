@@ -131,6 +131,11 @@ class PolicyInline(admin.TabularInline):
 class MunicipalityAdmin(PolicyAdmin):
     list_display = ["name", "code"]
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.municipality_saved(municipality=obj, by=_administrator(request))
+
 
 @admin.register(District, site=admin_site)
 class DistrictAdmin(PolicyAdmin):

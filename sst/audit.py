@@ -19,7 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from . import requestid
 from .models import AuditAction, AuditEvent, AuditObjectType, User
 
-__all__ = ["AuditAction", "AuditObjectType", "record"]
+__all__ = ["AuditAction", "AuditObjectType", "record", "record_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +52,27 @@ def record(
     )
     logger.info("audit %s %s %s", action, object_type, event.public_id)
     return event
+
+
+def record_of(
+    *,
+    by: User | AnonymousUser | None,
+    action: AuditAction,
+    object_type: AuditObjectType,
+    obj: Any,
+    case: Any | None = None,
+    **detail: Any,
+) -> AuditEvent:
+    """An event about one record, named by its public id. A record that belongs to a case
+    names the case's student and the case too, so the log answers "who read or changed what
+    about this child" whatever the record."""
+    if case is not None:
+        detail = {"case": str(case.public_id), **detail}
+    return record(
+        user=by,
+        action=action,
+        object_type=object_type,
+        object_id=str(obj.public_id),
+        student_id=case.student.public_id if case is not None else None,
+        detail=detail,
+    )

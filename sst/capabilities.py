@@ -101,6 +101,11 @@ class Capability(models.TextChoices):
         "alerted_late_arrivals",
         _("Alerted: late arrivals continue after the guardian was contacted"),
     )
+    # The school's side of a case's follow-ups (the assigned social worker is alerted too).
+    ALERTED_FOLLOW_UP = (
+        "alerted_follow_up",
+        _("Alerted: a follow-up of the team's work is due or overdue"),
+    )
     # Registers and administration.
     IMPORT_FOR_SCHOOL = "import_for_school", _("Import the student register and attendance")
     IMPORT_FOR_MUNICIPALITY = "import_for_municipality", _("Import the school register")
@@ -163,6 +168,7 @@ CAPABILITIES: Mapping[Capability, Mapping[PlaceKind, frozenset[Role]]] = Mapping
         Capability.ALERTED_INTENSIVE: _at(school=_SCHOOL_CASE_STAFF),
         Capability.ALERTED_GUARDIAN_CONTACT: _at(mentor_group=_MENTOR),
         Capability.ALERTED_LATE_ARRIVALS: _at(school=_SCHOOL_CASE_STAFF),
+        Capability.ALERTED_FOLLOW_UP: _at(school=frozenset({Role.PRINCIPAL, Role.COUNSELLOR})),
         Capability.IMPORT_FOR_SCHOOL: _at(school=_ADMIN, municipality=_ADMIN),
         Capability.IMPORT_FOR_MUNICIPALITY: _at(municipality=_ADMIN),
         Capability.MOVE_STUDENTS: _at(municipality=_ADMIN),

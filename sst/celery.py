@@ -90,8 +90,20 @@ app.conf.beat_schedule = {
         "task": "referrals.tasks.prepare_forum_agendas",
         "schedule": crontab(hour=6, minute=0),
     },
+    "followup-notices-daily": {
+        "task": "followup.tasks.notify_followups",
+        "schedule": crontab(hour=6, minute=45),
+    },
+    "aftercare-due-notices-daily": {
+        "task": "followup.aftercare_tasks.notify_aftercare_due",
+        "schedule": crontab(hour=6, minute=50),
+    },
     "checklist-follow-up-reminders-daily": {
         "task": "cases.tasks.send_checklist_follow_up_reminders",
         "schedule": crontab(hour=6, minute=30),
+    },
+    "booster-meeting-reminders-daily": {
+        "task": "actionplans.tasks.remind_boosters",
+        "schedule": crontab(hour=6, minute=40),
     },
 }

@@ -54,7 +54,7 @@ from sst.models import (
     User,
 )
 from sst.personnummer import luhn_check_digit, parse
-from sst.services import guardian_link, membership_save, student_upsert
+from sst.services import guardian_link, membership_save, municipality_saved, student_upsert
 
 DEMO_PASSWORD = "demo-sst-2026"  # noqa: S105 (documented demo password, never in production)
 DEMO_SEED = 20260101
@@ -422,6 +422,7 @@ def seed(total: int = DEFAULT_STUDENTS, *, today: datetime.date | None = None) -
     municipality, _ = Municipality.objects.get_or_create(
         code=MUNICIPALITY_CODE, defaults={"name": MUNICIPALITY_NAME}
     )
+    municipality_saved(municipality=municipality, by=None)
     districts = {
         spec.key: District.objects.get_or_create(municipality=municipality, name=spec.name)[0]
         for spec in DISTRICTS

@@ -14,6 +14,7 @@ from .models import (
     Custody,
     Guardian,
     MentorGroup,
+    Municipality,
     Role,
     RoleMembership,
     School,
@@ -90,6 +91,25 @@ def account_saved(*, user: User, by: User | None) -> None:
     """Call after creating a person's account or changing it (administration, commands)."""
     for hook in _account_hooks:
         hook(user, by=by)
+
+
+# What later apps do once a municipality exists (made on the administration site, by a
+# command or by the demo): the action plans app gives it the default toolbox. Registered in
+# the apps' ``AppConfig.ready``; the core imports no app.
+MunicipalityHook = Callable[..., object]
+_municipality_hooks: list[MunicipalityHook] = []
+
+
+def register_municipality_hook(hook: MunicipalityHook) -> None:
+    """``hook(municipality, by=...)`` runs after every ``municipality_saved``; idempotent."""
+    if hook not in _municipality_hooks:
+        _municipality_hooks.append(hook)
+
+
+def municipality_saved(*, municipality: Municipality, by: User | None) -> None:
+    """Call after creating a municipality (administration, commands, the demo)."""
+    for hook in _municipality_hooks:
+        hook(municipality, by=by)
 
 
 class StudentAtAnotherSchool(ValueError):

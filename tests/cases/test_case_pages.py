@@ -70,10 +70,12 @@ WRITES = {
         CaseState.REFERRED,
         {"reason": "Vänta", "confirm": "yes"},
     ),
+    # A case the team has not taken on closes here; a team case closes on followup's
+    # closing page with its closure record (tests/followup/test_closure_pages.py).
     "close": (
         "cases:case_transition",
         "avsluta",
-        CaseState.MAINTENANCE,
+        CaseState.REFERRED,
         {"reason": ClosureReason.GOALS_MET, "confirm": "yes"},
     ),
     "note": (
@@ -297,7 +299,7 @@ def test_ended_case_offers_no_state_change(client, world):
 
 @pytest.mark.parametrize("view", READ_VIEWS)
 def test_closing_through_the_page_shows_the_reason(client, world, view):
-    case = make_case(world.student_a1, CaseState.CONSENT)
+    case = make_case(world.student_a1, CaseState.REFERRED)
     verified_login(client, world.counsellor_a)
     client.post(
         _url(_STEP, case, "avsluta"),
@@ -320,11 +322,11 @@ def test_closing_through_the_page_shows_the_reason(client, world, view):
     ],
 )
 def test_closing_through_the_page_validates_the_reason(client, world, data, message):
-    case = make_case(world.student_a1, CaseState.PLAN)
+    case = make_case(world.student_a1, CaseState.REFERRED)
     verified_login(client, world.principal_a)
     response = client.post(_url(_STEP, case, "avsluta"), {"version": 1, **data}, follow=True)
     case.refresh_from_db()
-    assert case.state == CaseState.PLAN and case.version == 1
+    assert case.state == CaseState.REFERRED and case.version == 1
     [shown] = _messages(response)
     if message:
         expected = sv(message)
@@ -593,7 +595,7 @@ def test_referring_asks_for_confirmation_first(client, world, referral_recorded)
 
 
 def test_closing_shows_the_reason_before_it_closes(client, world):
-    case = make_case(world.student_a1, CaseState.PLAN)
+    case = make_case(world.student_a1, CaseState.REFERRED)
     verified_login(client, world.principal_a)
     data = {"version": 1, "reason": ClosureReason.OTHER, "detail": "Flyttar utomlands"}
     shown = client.post(_url(_STEP, case, "avsluta"), data)
@@ -602,7 +604,7 @@ def test_closing_shows_the_reason_before_it_closes(client, world):
     assert sv("Other") in text and "Flyttar utomlands" in text
     assert 'name="detail" value="Flyttar utomlands"' in shown.content.decode()
     case.refresh_from_db()
-    assert case.state == CaseState.PLAN and case.version == 1
+    assert case.state == CaseState.REFERRED and case.version == 1
     client.post(_url(_STEP, case, "avsluta"), {**data, "confirm": "yes"})
     case.refresh_from_db()
     assert case.state == CaseState.CLOSED and case.closure_detail == "Flyttar utomlands"

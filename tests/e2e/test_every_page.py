@@ -100,6 +100,7 @@ NOT_PAGES = {
     "referrals:consent_form_pdf",
     "referrals:consent_form_blank",
     "referrals:consent_scan_download",
+    "actionplans:plan_pdf",
     "imports:status",
     "admin:logout",
     "admin:jsi18n",

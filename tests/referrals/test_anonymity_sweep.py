@@ -59,6 +59,7 @@ from cases.models import (
     PedagogicalMapping,
     SchoolSocialMapping,
 )
+from followup.models import FollowUp
 from referrals import consent_services, referral_services
 from referrals import demo as referrals_demo
 from referrals.consent import identified_for
@@ -295,6 +296,7 @@ def _pools(cases: list[Case]) -> dict[str, list[str]]:
         + _pks(HealthTalk, case__in=cases),
         "offered_time": _pks(OfferedTime, case__in=cases),
         "alert": _pks(Alert, student_id__in=students),
+        "followup": _pks(FollowUp, case__in=cases),
         "unit_code": sorted({case.school.unit_code for case in cases}),
     }
 
@@ -338,6 +340,7 @@ PARAMETER_OBJECTS = {
     "mapping_id": "mapping",
     "time_id": "offered_time",
     "alert_id": "alert",
+    "followup_id": "followup",
     "unit_code": "unit_code",
 }
 PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")

@@ -34,6 +34,7 @@ DOWNLOADS = frozenset(
         "referrals:consent_form_pdf",
         "referrals:consent_form_blank",
         "referrals:consent_scan_download",
+        "actionplans:plan_pdf",
     }
 )
 

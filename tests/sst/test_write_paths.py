@@ -21,6 +21,7 @@ from cases.models import (
     OfferedTime,
     SchoolSocialMapping,
 )
+from followup.models import FollowUp
 from referrals.models import Referral
 from sst.models import School, Student, User
 
@@ -62,6 +63,7 @@ def _objects(school: School) -> dict[str, str]:
         "time_id": first(OfferedTime.objects.filter(case__school=school)),
         "alert_id": first(Alert.objects.filter(student__school=school)),
         "referral_id": first(Referral.objects.filter(school=school)),
+        "followup_id": first(FollowUp.objects.filter(case__school=school)),
         "unit_code": school.unit_code,
         "step": "close",
         "name": student.last_name,

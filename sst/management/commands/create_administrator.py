@@ -40,6 +40,7 @@ class Command(BaseCommand):
             except ValidationError as error:
                 raise CommandError("; ".join(error.messages)) from None
             municipality.save()
+            services.municipality_saved(municipality=municipality, by=None)
         user = User(
             username=options["username"],
             email=options["email"],
