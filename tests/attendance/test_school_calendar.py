@@ -186,7 +186,7 @@ def test_loading_the_calendar_is_one_query_whatever_is_asked(world, django_asser
 def test_reading_the_calendar_writes_nothing(world, django_assert_num_queries):
     with django_assert_num_queries(1) as captured:
         calendar_for(world.municipality.pk).is_school_day(D(2026, 9, 1))
-    assert captured.captured_queries[0]["sql"].lstrip().upper().startswith("SELECT")
+    assert captured.captured_queries[0]["sql"].lstrip("( ").upper().startswith("SELECT")
     assert not SchoolTerm.objects.exists() and not SchoolBreak.objects.exists()
 
 
