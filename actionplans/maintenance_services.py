@@ -84,14 +84,7 @@ def _audit(*, by: User, action: audit.AuditAction, obj: Any, case: Case, **detai
         if isinstance(obj, MaintenancePlan)
         else audit.AuditObjectType.BOOSTER_MEETING
     )
-    audit.record(
-        user=by,
-        action=action,
-        object_type=object_type,
-        object_id=str(obj.public_id),
-        student_id=case.student.public_id,
-        detail={"case": str(case.public_id), **detail},
-    )
+    audit.record_of(by=by, action=action, object_type=object_type, obj=obj, case=case, **detail)
 
 
 def municipality_id_of(case: Case) -> int:

@@ -55,17 +55,13 @@ def _errors(request: HttpRequest, error: ValidationError) -> None:
 def _audit_view(
     request: HttpRequest, case: Case, granted: access.Granted, obj_id: Any, **detail: Any
 ) -> None:
-    audit.record(
-        user=request.user,
-        action=audit.AuditAction.VIEW,
+    sections.audit_read(
+        request,
+        case,
+        granted,
         object_type=audit.AuditObjectType.MAINTENANCE_PLAN,
-        object_id=str(obj_id),
-        student_id=case.student.public_id,
-        detail={
-            "case": str(case.public_id),
-            **detail,
-            **sections.read_detail(request.user, case, granted),
-        },
+        object_id=obj_id,
+        **detail,
     )
 
 

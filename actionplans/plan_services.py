@@ -278,14 +278,13 @@ def _stamp(obj: Any, by: User, reason: str) -> Any:
 
 
 def _audit(by: User, plan: ActionPlan, action: audit.AuditAction, **detail: Any) -> None:
-    case = plan.case
-    audit.record(
-        user=by,
+    audit.record_of(
+        by=by,
         action=action,
         object_type=audit.AuditObjectType.ACTION_PLAN,
-        object_id=str(plan.public_id),
-        student_id=case.student.public_id,
-        detail={"case": str(case.public_id), **detail},
+        obj=plan,
+        case=plan.case,
+        **detail,
     )
 
 

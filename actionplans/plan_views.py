@@ -78,17 +78,14 @@ def _audit_read(
     action: audit.AuditAction = audit.AuditAction.VIEW,
     **detail: Any,
 ) -> None:
-    audit.record(
-        user=request.user,
-        action=action,
+    sections.audit_read(
+        request,
+        case,
+        granted,
         object_type=audit.AuditObjectType.ACTION_PLAN,
-        object_id=str(plan.public_id if plan else case.public_id),
-        student_id=case.student.public_id,
-        detail={
-            "case": str(case.public_id),
-            **detail,
-            **sections.read_detail(request.user, case, granted),
-        },
+        object_id=plan.public_id if plan else case.public_id,
+        action=action,
+        **detail,
     )
 
 

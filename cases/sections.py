@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from sst import access
+from sst import access, audit
 
 from .models import Case
 
@@ -63,3 +63,29 @@ def read_detail(user: access.AnyUser, case: Case, granted: access.Granted) -> di
     for detail in _read_details:
         found.update(detail(user, case, granted))
     return found
+
+
+def audit_read(
+    request: HttpRequest,
+    case: Case,
+    granted: access.Granted,
+    *,
+    object_type: audit.AuditObjectType,
+    object_id: Any,
+    action: audit.AuditAction = audit.AuditAction.VIEW,
+    **detail: Any,
+) -> None:
+    """Audit a read of one of the case's records (a page of a later app), with the case, its
+    student and the registered read details (the consent a social worker's read relied on)."""
+    audit.record(
+        user=request.user,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        student_id=case.student.public_id,
+        detail={
+            "case": str(case.public_id),
+            **detail,
+            **read_detail(request.user, case, granted),
+        },
+    )

@@ -102,13 +102,13 @@ def _day(value: datetime.date) -> str:
 def _audit(
     *, by: User | None, action: audit.AuditAction, followup: FollowUp, case: Case, **detail: Any
 ) -> None:
-    audit.record(
-        user=by,
+    audit.record_of(
+        by=by,
         action=action,
         object_type=audit.AuditObjectType.FOLLOW_UP,
-        object_id=str(followup.public_id),
-        student_id=case.student.public_id,
-        detail={"case": str(case.public_id), **detail},
+        obj=followup,
+        case=case,
+        **detail,
     )
 
 

@@ -67,17 +67,8 @@ def _audit_view(
     granted: access.Granted,
     **detail: Any,
 ) -> None:
-    audit.record(
-        user=request.user,
-        action=audit.AuditAction.VIEW,
-        object_type=object_type,
-        object_id=str(object_id),
-        student_id=case.student.public_id,
-        detail={
-            "case": str(case.public_id),
-            **detail,
-            **sections.read_detail(request.user, case, granted),
-        },
+    sections.audit_read(
+        request, case, granted, object_type=object_type, object_id=object_id, **detail
     )
 
 

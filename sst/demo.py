@@ -701,6 +701,36 @@ def readme_region() -> str:
                 "what the forum will see.",
             ]
         ),
+        "**The team's work with the family** (about ten minutes more):",
+        "\n".join(
+            [
+                "1. Sign in as `socionom.norra`: the desk lists the follow-ups due and "
+                "overdue and the booster meetings due. Six more cases are in every phase "
+                "after consent: a plan being made, two in implementation, one in "
+                "maintenance and two closed.",
+                "2. Open the case whose plan is being made, then *Handlingsplan*: time-bound "
+                "goals, interventions from the toolbox with who is responsible and how "
+                "often, and the signatures still missing (the student and the guardians). "
+                "*Ändra* saves a new version (the earlier ones stay readable under "
+                "*Versioner*, and the chronology says what changed); if someone else saved "
+                "in between, both versions are shown side by side and nothing is "
+                "overwritten. *Skriv ut* gives the plan the family takes home, as PDF.",
+                "3. Open the overdue follow-up from the desk: a result for each goal, the "
+                "well-being rating (ORS), the absence since the last follow-up and since "
+                "the start with their periods (from the attendance data), the interventions "
+                "given (also checked off week by week), and the next date, 4–6 weeks on, "
+                "on a school day of the school calendar.",
+                "4. *Avsluta ärendet* on a case in implementation: the reason, whether the "
+                "goals were met, the absence at intake and at closure (both periods named), "
+                "and the satisfaction survey, answered at the meeting or through a one-time "
+                "link that names no one. After closing, the social worker reads only the "
+                "closure record they wrote.",
+                "5. Sign in as `kurator.ekbacken`: the after-care check three months after a "
+                "closure is on the desk, with the absence since the closure.",
+                "6. Sign in as `samordnare.norra`: *Deltagaruppföljning* downloads the "
+                "de-identified participant follow-up for the district as CSV or XLSX.",
+            ]
+        ),
     ]
     return "\n" + "\n\n".join(parts) + "\n"
 
