@@ -26,17 +26,10 @@ from cases import sections, transitions, workflow
 from cases.models import Case, CaseState
 from sst import access, audit, desk
 from sst.access import Capability
-from sst.models import User
 
 from . import maintenance_services as services
 from .maintenance_forms import BoosterForm, BoosterHeldForm, BoosterMoveForm, MaintenancePlanForm
 from .models import BoosterMeeting, MaintenancePlan
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _case_url(case: Case) -> str:
@@ -95,7 +88,7 @@ def _moved_message(request: HttpRequest, asked: datetime.date, booster: BoosterM
 def maintenance_edit(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """The maintenance plan: read by everyone who reads the case, written by its writers."""
     case, granted = access.access_case(request.user, case_id)
-    user = _staff(request)
+    user = access.staff_user(request)
     writer = services.may_write(user, case, granted)
     plan = MaintenancePlan.objects.filter(case=case).first()
     if request.method == "POST" and not writer:
@@ -154,7 +147,7 @@ def maintenance_edit(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def booster_add(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case, granted = access.access_case(request.user, case_id)
-    user = _staff(request)
+    user = access.staff_user(request)
     plan = MaintenancePlan.objects.filter(case=case).first()
     if plan is None or not services.may_write(user, case, granted) or not case.is_open:
         _refuse(request, case.public_id, audit.AuditObjectType.BOOSTER_MEETING)
@@ -187,7 +180,7 @@ ACTIONS = ("move", "held", "cancel")
 @require_http_methods(["GET", "POST"])
 def booster_update(request: HttpRequest, booster_id: uuid.UUID) -> HttpResponse:
     """Move, record as held or cancel a booster meeting."""
-    user = _staff(request)
+    user = access.staff_user(request)
     booster = (
         BoosterMeeting.objects.filter(
             public_id=booster_id, maintenance__case__in=access.cases_visible_to(user)

@@ -47,12 +47,6 @@ from .plan_forms import (
 T = "actionplans/plan/"
 
 
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _plan_url(case: Case) -> str:
     return reverse("actionplans:plan_detail", args=[case.public_id])
 
@@ -61,7 +55,7 @@ def _case_and_plan(
     request: HttpRequest, case_id: uuid.UUID, *, write: bool = False, need_plan: bool = True
 ) -> tuple[Case, access.Granted, ActionPlan | None]:
     case, granted = access.access_case(request.user, case_id)
-    if write and not services.may_write(_staff(request), case, granted):
+    if write and not services.may_write(access.staff_user(request), case, granted):
         raise access.refuse(request.user, audit.AuditObjectType.ACTION_PLAN, case_id, needs="write")
     case = Case.objects.select_related("student", "school__district").get(pk=case.pk)
     plan = ActionPlan.objects.filter(case=case).first()
@@ -125,7 +119,7 @@ def _start_plan_form(case: Case, granted: access.Granted) -> bool:
 @require_GET
 def plan_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case, granted, plan = _case_and_plan(request, case_id, need_plan=False)
-    user = _staff(request)
+    user = access.staff_user(request)
     context: dict[str, Any] = {
         "case": case,
         "plan": plan,
@@ -235,7 +229,7 @@ def plan_create(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             try:
                 services.plan_create(
                     case=case,
-                    by=_staff(request),
+                    by=access.staff_user(request),
                     **_plan_arguments(form, goal_set, intervention_set),
                 )
             except ValidationError as error:
@@ -296,7 +290,9 @@ def plan_edit(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             base = form.cleaned_data["version"] or 0
             arguments = _plan_arguments(form, goal_set, intervention_set)
             try:
-                services.plan_revise(plan=plan, by=_staff(request), base_version=base, **arguments)
+                services.plan_revise(
+                    plan=plan, by=access.staff_user(request), base_version=base, **arguments
+                )
             except services.PlanConflict:
                 return _conflict(request, case, plan, base, arguments, granted)
             except ValidationError as error:
@@ -469,7 +465,7 @@ def plan_version(request: HttpRequest, case_id: uuid.UUID, number: int) -> HttpR
 def plan_sign(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case, granted, plan = _case_and_plan(request, case_id, write=True)
     assert plan is not None
-    user = _staff(request)
+    user = access.staff_user(request)
     guardians = services.custody_guardians(case)
     staff = services.responsible_choices(case)
     form = SignatureForm(
@@ -526,7 +522,7 @@ def plan_continuation(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         try:
             services.continuation_decide(
                 plan=plan,
-                by=_staff(request),
+                by=access.staff_user(request),
                 decision=data["decision"],
                 reason=data["reason"],
                 decided_on=data["decided_on"],

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sst import access, audit, desk
 from sst.access import Capability
-from sst.models import Student, User
+from sst.models import Student
 
 from . import chronology as selectors
 from . import closing, sections, transitions, workflow
@@ -52,13 +52,6 @@ PAGE_SIZE = 50
 
 
 # ---------------------------------------------------------------- the transitions
-
-
-def _staff(request: HttpRequest) -> User:
-    """The signed-in user (every view here is a ``staff_view``, so there is one)."""
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _case_url(case: Case) -> str:
@@ -202,7 +195,7 @@ def case_transition(request: HttpRequest, public_id: str, step: str) -> HttpResp
         case.version = form.cleaned_data["version"]
         service = workflow.SERVICES[transition.name]
         arguments = service_arguments(form)
-        _run(request, case, lambda: service(case=case, by=_staff(request), **arguments))
+        _run(request, case, lambda: service(case=case, by=access.staff_user(request), **arguments))
     return HttpResponseRedirect(_case_url(case))
 
 
@@ -226,7 +219,7 @@ def case_skip(request: HttpRequest, public_id: str) -> HttpResponse:
                 case=case,
                 to=form.cleaned_data["to"],
                 reason=form.cleaned_data["reason"],
-                by=_staff(request),
+                by=access.staff_user(request),
             ),
         )
     return HttpResponseRedirect(_case_url(case))
@@ -248,7 +241,7 @@ def case_note_add(request: HttpRequest, public_id: str) -> HttpResponse:
             case=case,
             text=form.cleaned_data["text"],
             restricted_to=form.cleaned_data["restricted_to"],
-            by=_staff(request),
+            by=access.staff_user(request),
         )
     except ValidationError as error:
         for message in error.messages:
@@ -272,7 +265,7 @@ def case_open(request: HttpRequest, public_id: str) -> HttpResponse:
         case = workflow.case_open(
             student=student,
             opening=form.cleaned_data["opening"],
-            by=_staff(request),
+            by=access.staff_user(request),
             previous_case=selectors.previous_case_for_new(student),
         )
     except ValidationError as error:

@@ -21,17 +21,10 @@ from django.views.decorators.http import require_http_methods
 from cases.workflow import CapabilityMissing
 from sst import access, audit, desk
 from sst.access import Capability
-from sst.models import User
 
 from . import aftercare_services as services
 from .aftercare_forms import AfterCareForm
 from .models import AfterCareCheck
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _check_of(request: HttpRequest, public_id: uuid.UUID) -> AfterCareCheck:
@@ -65,7 +58,7 @@ def aftercare_record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
                 check=check,
                 comment=form.cleaned_data["comment"],
                 passing_grades=form.cleaned_data["passing_grades"],
-                by=_staff(request),
+                by=access.staff_user(request),
             )
         except CapabilityMissing:
             raise access.refuse(

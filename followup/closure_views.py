@@ -28,7 +28,6 @@ from cases.models import Case
 from referrals.models import Referral
 from sst import access, audit, desk
 from sst.access import Capability
-from sst.models import User
 
 from . import closure_selectors as selectors
 from . import closure_services as services
@@ -36,12 +35,6 @@ from .closure_forms import ClosureForm
 from .models import AfterCareCheck, Closure, ClosureAbsence, Respondent
 
 CLOSE = transitions.BY_NAME["close"]
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _case_url(case: Case) -> str:
@@ -99,7 +92,7 @@ def closure_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         try:
             result = services.closure_record(
                 case=case,
-                by=_staff(request),
+                by=access.staff_user(request),
                 reason=data["reason"],
                 detail=data["detail"],
                 goals_met=data.get("goals_met") or "",

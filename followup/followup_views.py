@@ -44,12 +44,6 @@ from .models import Delivery, FollowUp, FollowUpAbsence, GoalResult, GoalReview
 TEMPLATES = "followup/followup/"
 
 
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _case_url(case: Case) -> str:
     return reverse("cases:case_detail", args=[case.public_id]) + "#followup-heading"
 
@@ -73,7 +67,7 @@ def _audit_view(
 
 
 def _followup_of(request: HttpRequest, followup_id: uuid.UUID) -> tuple[FollowUp, access.Granted]:
-    user = _staff(request)
+    user = access.staff_user(request)
     followup = (
         FollowUp.objects.filter(case__in=access.cases_visible_to(user), public_id=followup_id)
         .select_related("case__student", "case__school__district")
@@ -89,7 +83,7 @@ def _followup_of(request: HttpRequest, followup_id: uuid.UUID) -> tuple[FollowUp
 
 def _case_of(request: HttpRequest, case_id: uuid.UUID) -> tuple[Case, access.Granted]:
     case, granted = access.access_case(request.user, case_id)
-    if not services.may_work(_staff(request), case, granted):
+    if not services.may_work(access.staff_user(request), case, granted):
         raise access.refuse(request.user, audit.AuditObjectType.CASE, case_id)
     case = Case.objects.select_related("student", "school__district").get(pk=case.pk)
     return case, granted
@@ -192,7 +186,7 @@ def live_rows(followup: FollowUp, plan: ActionPlan, held_on: datetime.date) -> l
 def followup_record(request: HttpRequest, followup_id: uuid.UUID) -> HttpResponse:
     followup, granted = _followup_of(request, followup_id)
     case = followup.case
-    user = _staff(request)
+    user = access.staff_user(request)
     plan = services.plan_of(case)
     today = timezone.localdate()
     is_open = followup.held_on is None and not followup.cancelled and case.is_open
@@ -295,7 +289,7 @@ def followup_move(request: HttpRequest, followup_id: uuid.UUID) -> HttpResponse:
             if data["action"] == MoveForm.CANCEL:
                 services.followup_cancel(
                     followup=followup,
-                    by=_staff(request),
+                    by=access.staff_user(request),
                     base_version=data["version"],
                     reason=data["reason"],
                 )
@@ -303,7 +297,7 @@ def followup_move(request: HttpRequest, followup_id: uuid.UUID) -> HttpResponse:
             else:
                 services.followup_move(
                     followup=followup,
-                    by=_staff(request),
+                    by=access.staff_user(request),
                     base_version=data["version"],
                     planned_on=data["planned_on"],
                     reason=data["reason"],
@@ -338,7 +332,7 @@ def followup_book(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.followup_book(
-                case=case, planned_on=form.cleaned_data["planned_on"], by=_staff(request)
+                case=case, planned_on=form.cleaned_data["planned_on"], by=access.staff_user(request)
             )
         except ValidationError as error:
             _errors(request, error)
@@ -396,7 +390,7 @@ def checkoff(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and may_save and form.is_valid():
         try:
             changed = services.deliveries_record(
-                case=case, week=week, entries=form.entries(), by=_staff(request)
+                case=case, week=week, entries=form.entries(), by=access.staff_user(request)
             )
         except ValidationError as error:
             _errors(request, error)

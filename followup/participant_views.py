@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from sst import access, audit, desk
 from sst.access import Capability
-from sst.models import District, User
+from sst.models import District
 
 from . import participant_services as services
 from . import participant_suppression as suppression
@@ -24,12 +24,6 @@ from .participant_forms import ParticipantExportForm
 from .participant_selectors import districts_for_coordinator
 
 FORM_TEMPLATE = "followup/participant/form.html"
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _page(
@@ -86,7 +80,7 @@ def participant_export(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     try:
         export = services.participant_export(
-            user=_staff(request),
+            user=access.staff_user(request),
             district=data["distrikt"],
             start=data["fran"],
             end=data["till"],

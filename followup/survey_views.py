@@ -20,17 +20,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from sst import access, audit
-from sst.models import User
 
 from . import survey_services as services
 from .closure_views import closure_of, links_page
 from .survey_forms import LinkForm, MeetingAnswersForm, SurveyForm
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _detail_url(public_id: uuid.UUID) -> str:
@@ -57,7 +50,7 @@ def survey_link_create(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
         respondent = form.cleaned_data["respondent"]
         try:
             token = services.survey_link_create(
-                closure=closure, respondent=respondent, by=_staff(request)
+                closure=closure, respondent=respondent, by=access.staff_user(request)
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -79,7 +72,9 @@ def survey_meeting(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             form.add_error(None, _("Fill in the answers of at least one person."))
         else:
             try:
-                services.survey_meeting_record(closure=closure, answers=answers, by=_staff(request))
+                services.survey_meeting_record(
+                    closure=closure, answers=answers, by=access.staff_user(request)
+                )
             except ValidationError as error:
                 form.add_error(None, error)
             else:

@@ -53,12 +53,6 @@ from .selectors import assigned_referrals_of
 FORM_TEMPLATE = "referrals/consent/form.html"
 
 
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _case_url(case: Case) -> str:
     return reverse("cases:case_detail", args=[case.public_id]) + "#consent-heading"
 
@@ -77,9 +71,9 @@ def _get(
 
 
 def _consent_of(request: HttpRequest, public_id: uuid.UUID) -> Consent:
-    consents = Consent.objects.filter(case__in=_visible_cases(_staff(request))).select_related(
-        "case__student", "case__school"
-    )
+    consents = Consent.objects.filter(
+        case__in=_visible_cases(access.staff_user(request))
+    ).select_related("case__student", "case__school")
     consent: Consent = _get(request, consents, public_id, audit.AuditObjectType.CONSENT)
     return consent
 
@@ -137,7 +131,7 @@ def consent_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.consent_record(case=case, by=_staff(request), **form.cleaned_data)
+            services.consent_record(case=case, by=access.staff_user(request), **form.cleaned_data)
         except ValidationError as error:
             _errors(request, error)
         else:
@@ -166,7 +160,7 @@ def giving_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     case = consent.case
     _refuse_unless(
         request,
-        services.works_case(_staff(request), case),
+        services.works_case(access.staff_user(request), case),
         audit.AuditObjectType.CONSENT,
         public_id,
     )
@@ -193,7 +187,7 @@ def giving_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 method=form.cleaned_data["method"],
                 scan=form.cleaned_data["scan"],
                 witnesses=form.cleaned_data["witnesses"] or [],
-                by=_staff(request),
+                by=access.staff_user(request),
             )
         except ValidationError as error:
             _errors(request, error)
@@ -220,7 +214,7 @@ def giving_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def giving_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     givings = ConsentGiving.objects.filter(
-        consent__case__in=_visible_cases(_staff(request))
+        consent__case__in=_visible_cases(access.staff_user(request))
     ).select_related("consent__case__student", "consent__case__school")
     giving: ConsentGiving = _get(request, givings, public_id, audit.AuditObjectType.CONSENT)
     case = giving.consent.case
@@ -235,7 +229,9 @@ def giving_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.consent_withdraw(
-                giving=giving, withdrawn_on=form.cleaned_data["withdrawn_on"], by=_staff(request)
+                giving=giving,
+                withdrawn_on=form.cleaned_data["withdrawn_on"],
+                by=access.staff_user(request),
             )
         except ValidationError as error:
             _errors(request, error)
@@ -274,7 +270,7 @@ def scan_upload(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     case = consent.case
     _refuse_unless(
         request,
-        services.works_case(_staff(request), case),
+        services.works_case(access.staff_user(request), case),
         audit.AuditObjectType.CONSENT,
         public_id,
     )
@@ -282,7 +278,7 @@ def scan_upload(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.scan_upload(
-                consent=consent, upload=form.cleaned_data["file"], by=_staff(request)
+                consent=consent, upload=form.cleaned_data["file"], by=access.staff_user(request)
             )
         except ValidationError as error:
             _errors(request, error)
@@ -313,12 +309,14 @@ def scan_upload(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def scan_download(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The scan, to whoever may read the case: always a download, never shown inline."""
     scans = ConsentScan.objects.filter(
-        consent__case__in=_visible_cases(_staff(request))
+        consent__case__in=_visible_cases(access.staff_user(request))
     ).select_related("consent__case__student")
     scan: ConsentScan = _get(request, scans, public_id, audit.AuditObjectType.CONSENT_SCAN)
     case = scan.consent.case
     detail: dict[str, Any] = {"case": str(case.public_id)}
-    relied = rule.relied_on(case) if not services.works_case(_staff(request), case) else None
+    relied = (
+        rule.relied_on(case) if not services.works_case(access.staff_user(request), case) else None
+    )
     if relied is not None:
         detail["consent"] = str(relied.public_id)
     audit.record(
@@ -428,7 +426,7 @@ def _book(request: HttpRequest, case: Case, back: str, referral: Referral | None
                 staff=data["staff"] or [],
                 with_student=data["with_student"],
                 with_guardians=data["with_guardians"],
-                by=_staff(request),
+                by=access.staff_user(request),
             )
         except ValidationError as error:
             _errors(request, error)
@@ -483,7 +481,7 @@ def meeting_book_for_referral(request: HttpRequest, public_id: uuid.UUID) -> Htt
 @access.staff_view
 @require_http_methods(["GET", "POST"])
 def meeting_outcome(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    user = _staff(request)
+    user = access.staff_user(request)
     meetings = FamilyMeeting.objects.filter(
         Q(case__in=_visible_cases(user)) | Q(case__in=rule.assigned_cases(user))
     ).select_related("case__student", "case__school")
@@ -564,7 +562,7 @@ def referral_page(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         detail={"page": "consent", "consent_state": status["state"]},
     )
     meetings = list(FamilyMeeting.objects.filter(case=case).order_by("starts_at"))
-    notes = list(WorkerNote.objects.filter(referral=referral, author=_staff(request)))
+    notes = list(WorkerNote.objects.filter(referral=referral, author=access.staff_user(request)))
     return render(
         request,
         "referrals/consent/referral.html",
@@ -595,7 +593,7 @@ def referral_note_add(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
         return HttpResponseRedirect(back)
     try:
         services.worker_note_add(
-            referral=referral, text=form.cleaned_data["text"], by=_staff(request)
+            referral=referral, text=form.cleaned_data["text"], by=access.staff_user(request)
         )
     except ValidationError as error:
         _errors(request, error)

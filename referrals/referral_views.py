@@ -30,7 +30,6 @@ from cases import sections, workflow
 from cases.models import Case, CaseState
 from sst import access, audit, desk
 from sst.access import Capability
-from sst.models import User
 
 from . import anonymity, referral_services, referral_states, selectors
 from .models import DECIDED_STATES, WAITING_STATES, Referral, ReferralState
@@ -38,12 +37,6 @@ from .referral_forms import ReferralForm, RegisterForm, VersionForm, WithdrawFor
 
 CONFIRM_FIELD = "confirm"
 WRITE = Capability.WRITE_REFERRAL
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _writable(user: access.AnyUser) -> QuerySet[Referral]:
@@ -122,7 +115,7 @@ def referral_start(request: HttpRequest, case_id: str) -> HttpResponse:
         return HttpResponseRedirect(_url(target, active))
     if request.method == "POST":
         try:
-            referral = referral_services.referral_create(case=case, by=_staff(request))
+            referral = referral_services.referral_create(case=case, by=access.staff_user(request))
         except ValidationError as error:
             _refusal_messages(request, error)
         else:
@@ -194,7 +187,7 @@ def referral_edit(request: HttpRequest, public_id: str) -> HttpResponse:
             content=form.content(),
             version=form.cleaned_data["version"],
             confirmation=form.given_confirmation(),
-            by=_staff(request),
+            by=access.staff_user(request),
         )
     except anonymity.NamesNeedConfirmation as warning:
         data = request.POST.copy()
@@ -258,7 +251,9 @@ def referral_submit(request: HttpRequest, public_id: str) -> HttpResponse:
         if _run(
             request,
             referral,
-            lambda: referral_services.referral_submit(referral=referral, by=_staff(request)),
+            lambda: referral_services.referral_submit(
+                referral=referral, by=access.staff_user(request)
+            ),
         ):
             messages.success(
                 request,
@@ -305,7 +300,7 @@ def referral_withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
             request,
             referral,
             lambda: referral_services.referral_withdraw(
-                referral=referral, reason=form.cleaned_data["reason"], by=_staff(request)
+                referral=referral, reason=form.cleaned_data["reason"], by=access.staff_user(request)
             ),
         ):
             messages.success(request, _("The referral was withdrawn."))
@@ -341,7 +336,7 @@ def referral_revise(request: HttpRequest, public_id: str) -> HttpResponse:
             request,
             referral,
             lambda: revised.append(
-                referral_services.referral_revise(referral=referral, by=_staff(request))
+                referral_services.referral_revise(referral=referral, by=access.staff_user(request))
             ),
         ):
             messages.success(
@@ -427,7 +422,7 @@ def referral_register(request: HttpRequest) -> HttpResponse:
             origin=form.cleaned_data["origin"],
             content=form.content(),
             confirmation=form.given_confirmation(),
-            by=_staff(request),
+            by=access.staff_user(request),
         )
     except anonymity.NamesNeedConfirmation as warning:
         data = request.POST.copy()

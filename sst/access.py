@@ -1066,6 +1066,13 @@ PUBLIC = "public"
 POLICY = "policy"
 
 
+def staff_user(request: HttpRequest) -> User:
+    """The signed-in staff member of a ``staff_view`` (the decorator has made sure of one)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def public(view: ViewFunc) -> ViewFunc:
     """A page anyone may open (login, health, language switch): shows no personal data."""
     view.sst_access = PUBLIC  # type: ignore[attr-defined]

@@ -15,8 +15,8 @@ from attendance.calendar import is_school_day
 from cases.models import Case, ClosureReason
 from followup import absence, closure_services
 from followup import aftercare_services as services
-from followup.tasks import notify_aftercare_due
 from followup.models import AfterCareCheck, Satisfied
+from followup.tasks import notify_aftercare_due
 
 from ..attendance.lessons import INVALID, school_day
 from ..conftest import verified_login
