@@ -781,6 +781,8 @@ def decision_due_on(plan: ActionPlan) -> datetime.date:
 
 def decision_due(plan: ActionPlan, today: datetime.date | None = None) -> bool:
     today = today or timezone.localdate()
+    if not plan.case.is_open:
+        return False
     if plan.continuations.filter(decision=Continuation.CLOSE).exists():
         return False
     return today >= decision_due_on(plan)

@@ -260,6 +260,9 @@ def plan_create(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 def plan_edit(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case, granted, plan = _case_and_plan(request, case_id, write=True)
     assert plan is not None
+    if not case.is_open:
+        messages.info(request, _("The case is closed: its plan can no longer change."))
+        return HttpResponseRedirect(_plan_url(case))
     goals, interventions = _current_rows(plan)
     form = PlanForm(
         request.POST or None,

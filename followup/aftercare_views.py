@@ -116,4 +116,5 @@ def aftercare_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
 
 
 def register() -> None:
-    desk.register(order=45, panel=aftercare_panel)
+    # Due work with a date comes before the inbox, which can be long.
+    desk.register(order=8, panel=aftercare_panel)

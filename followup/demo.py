@@ -104,7 +104,7 @@ def _accepted_case(
     """Referred two weeks before ``accepted_on``, accepted that day at a meeting of its own,
     assigned to the demo social worker; the family's consent a week later."""
     counsellor = staff.counsellor[school_key]
-    case = workflow.case_open(student=student, opening=CaseOpening.PRINCIPAL, by=counsellor)
+    case = workflow.case_open(student=student, opening=CaseOpening.EHT, by=counsellor)
     submitted = _at(accepted_on - 14 * DAY, 9)
     referral = Referral.objects.create(
         number=referral_services.next_number(forum.municipality_id, submitted.year),

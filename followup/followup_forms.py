@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from actionplans.models import Goal, PlanIntervention
 from sst import textlimits
@@ -156,7 +157,10 @@ class CheckOffForm(forms.Form):
                 label=_("Sessions"), min_value=0, max_value=50, required=False
             )
             self.fields[f"minutes_{pk}"] = forms.IntegerField(
-                label=_("Minutes"), min_value=0, max_value=3600, required=False
+                label=pgettext_lazy("duration", "Minutes"),
+                min_value=0,
+                max_value=3600,
+                required=False,
             )
 
     def rows(

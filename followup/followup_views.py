@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -23,6 +24,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -126,18 +128,24 @@ def intake_rows(case: Case) -> list[AbsenceRow]:
     referral = current_referral(case)
     rows = []
     for month in (referral.absence if referral is not None else []) or []:
+        start = datetime.date.fromisoformat(month["start"])
         rows.append(
             AbsenceRow(
-                label=_("When referred"),
-                start=datetime.date.fromisoformat(month["start"]),
+                label=_("When referred (%(month)s)") % {"month": date_format(start, "F Y")},
+                start=start,
                 end=datetime.date.fromisoformat(month["end"]),
                 scheduled_min=int(month.get("scheduled_min") or 0),
-                absent_pct=month.get("total_pct"),
-                valid_pct=month.get("valid_pct"),
-                invalid_pct=month.get("invalid_pct"),
+                # Stored as text on the referral; shown as numbers, in the locale's format.
+                absent_pct=_decimal(month.get("total_pct")),
+                valid_pct=_decimal(month.get("valid_pct")),
+                invalid_pct=_decimal(month.get("invalid_pct")),
             )
         )
     return rows
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
 
 
 def _span_label(span: str) -> str:
@@ -549,4 +557,4 @@ def followups_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
 def register() -> None:
     services.register_hooks()
     sections.register(order=40, section=followup_section)
-    desk.register(order=25, panel=followups_panel)
+    desk.register(order=7, panel=followups_panel)

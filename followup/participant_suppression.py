@@ -6,7 +6,9 @@ The rule (docs/ARCHITECTURE.md "Participant follow-up"), with ``k`` the threshol
 
 1. A selection of fewer than ``k`` rows is not released at all (``TooFewRows``).
 2. In each quasi-identifier column (school, grade, gender, age…), a value that fewer than
-   ``k`` rows share is replaced by ``SUPPRESSED`` ("< 5").
+   ``k`` rows share is replaced by ``SUPPRESSED`` ("< 5"); when only one value would hide
+   behind it, the next rarest value is hidden too (complementary suppression: with a
+   district's two schools, "< 5" must not name the other school).
 3. Then the columns are taken together: every row whose combination of quasi-identifier
    values fewer than ``k`` rows share has its next column suppressed as well, in the order
    given (the most identifying first), until every combination is shared by at least ``k``
@@ -78,8 +80,20 @@ def suppress_rows(
     # 2. Rare values, column by column.
     for column in quasi_identifiers:
         counts = Counter(row[column] for row in out)
+        hidden = {value for value, count in counts.items() if count < k and value != label}
+        # 2b. Complementary suppression: when one value alone hides behind "< k", anyone who
+        # knows the possible values (a district's two schools, the genders) can name it. Hide
+        # the next rarest value with it, so "< k" always stands for at least two.
+        if len(hidden) == 1:
+            shown = sorted(
+                (count, str(value))
+                for value, count in counts.items()
+                if value not in hidden and value != label
+            )
+            if shown:
+                hidden.add(next(v for v in counts if str(v) == shown[0][1]))
         for row in out:
-            if row[column] != label and counts[row[column]] < k:
+            if row[column] in hidden:
                 row[column] = label
                 cells += 1
     # 3. Rare combinations: give up the next column of the rows in a small class.

@@ -245,7 +245,7 @@ def _referrals(forum: Forum, today: datetime.date) -> None:
     for index, (spec, (key, student_id)) in enumerate(zip(REFERRALS, picks, strict=False)):
         counsellor = staff[f"kurator.{key}"]
         case = workflow.case_open(
-            student=Student.objects.get(pk=student_id), opening=CaseOpening.PRINCIPAL, by=counsellor
+            student=Student.objects.get(pk=student_id), opening=CaseOpening.EHT, by=counsellor
         )
         decided_early = spec.end in {"assigned", "queued", "rejected", "redirected"}
         if decided_early:

@@ -420,7 +420,10 @@ def test_rare_values_and_rare_combinations_show_as_less_than_five(
     header, body = rows[0], rows[1:]
     index = {name: header.index(name) for name in ("skola", "alder_vid_intag", "arskurs", "kon")}
     values = sorted(tuple(row[i] for i in index.values()) for row in body)
-    assert values == [("< 5", "< 5", "< 5", "< 5")] + [("Ekbackens skola", "14", "7", "Flicka")] * 5
+    # The boy is alone in his age, grade and gender; "< 5" standing for his values alone
+    # would name them to anyone who knows the other five are 14-year-old girls in grade 7,
+    # so their values are hidden with his (complementary suppression).
+    assert values == [("Ekbackens skola", "< 5", "< 5", "< 5")] * 6
     assert [row[0] for row in body] == ["1", "2", "3", "4", "5", "6"]
 
 
@@ -445,6 +448,17 @@ def test_the_rule_keeps_every_combination_at_least_k(world):
     assert result.suppressed_cells > 0
     with pytest.raises(suppression.TooFewRows):
         suppression.suppress_rows(rows[:4], ("skola",), k=5)
+
+
+def test_one_hidden_value_never_stands_alone_behind_less_than_five(world):
+    rows = [{"skola": s} for s in ["Ekbacken"] * 6 + ["Tallängen"] * 2 + ["Björkdalen"] * 7]
+    result = suppression.suppress_rows(rows, ("skola",), k=5)
+    shown = [row["skola"] for row in result.rows]
+    # Tallängen alone is rare; the next rarest (Ekbacken) hides with it, so "< 5" cannot be
+    # read as "the district's other school".
+    assert shown.count("< 5") == 8
+    assert shown.count("Björkdalen") == 7
+    assert "Tallängen" not in shown and "Ekbacken" not in shown
 
 
 def test_fewer_than_five_cases_is_refused_with_a_message_and_audited(client, world, coordinator_n):
