@@ -201,6 +201,12 @@ def _plan_arguments(form: PlanForm, goal_set: Any, intervention_set: Any) -> dic
 
 
 def _editor(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    adding = "add_goal" in request.POST or "add_intervention" in request.POST
+    if request.method == "POST" and not adding:
+        sets = (context["form"], context["goal_set"], context["intervention_set"])
+        if any(part.is_bound and not part.is_valid() for part in sets):
+            # Said at the top: the marked fields may be far down a long form.
+            messages.error(request, _("The plan was not saved: correct what is marked below."))
     return render(request, T + "edit.html", context)
 
 

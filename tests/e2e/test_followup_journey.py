@@ -14,6 +14,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from actionplans.models import PlanIntervention
 from attendance import calendar
 from followup.models import Delivery, FollowUp, FollowUpAbsence, GoalReview
 
@@ -140,3 +141,28 @@ def test_the_social_worker_records_a_due_follow_up_from_the_desk(
     assert (since_start.period_start, since_start.period_end) == (starts_on, until)
     assert since_start.invalid_min > 0
     assert FollowUp.objects.get(case=planned.case, number=2).planned_on.isoformat() == proposed
+
+    # The follow-up showed a goal needs more time: the social worker revises the plan from
+    # the case page, and the chronology says what changed. (The plan made with the ORM
+    # names no one responsible for its interventions; a saved plan always does.)
+    PlanIntervention.objects.filter(plan=planned.plan).update(responsible=world.social_worker_n)
+    page.goto(f"{base}/team/plan/{planned.case.public_id}/")
+    page.get_by_role("link", name="Revidera planen").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/team/plan/{planned.case.public_id}/andra/")
+    target = page.locator("[name='goals-1-target_on']")
+    before = target.input_value()
+    later = datetime.date.fromisoformat(before) + datetime.timedelta(weeks=3)
+    target.fill(later.isoformat())
+    shot(page, "plan-revise")
+    page.get_by_role("button", name="Spara planen").click()
+    page.wait_for_load_state()
+    shot(page, "plan-saved")
+    planned.plan.refresh_from_db()
+    assert planned.plan.version == 2
+    goal = planned.plan.goals.get(text="Äter lunch i skolan")
+    assert goal.target_on == later
+    page.goto(f"{base}/elever/arende/{planned.case.public_id}/")
+    chronology = page.locator("main").inner_text()
+    assert f"{before} → {later.isoformat()}" in chronology
+    shot(page, "plan-revised-chronology")
