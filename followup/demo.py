@@ -33,9 +33,10 @@ from actionplans.models import ActionPlan, Party, Side, SignedHow, ToolboxItem
 from actionplans.plan_services import GoalInput, InterventionInput
 from cases import workflow
 from cases.models import Case, CaseOpening, CaseState, ClosureReason
+from referrals import consent as consent_rule
+from referrals import consent_services, forum_services, referral_services, referral_states
 from referrals import demo as referrals_demo
-from referrals import forum_services, referral_services, referral_states
-from referrals.models import AcceptedAs, DecisionKind, Forum, Referral
+from referrals.models import AcceptedAs, ConsentMethod, DecisionKind, Forum, Referral
 from sst import demo
 from sst.models import Municipality, School, Student, User
 
@@ -146,12 +147,24 @@ def _accepted_case(
     Referral.objects.filter(pk=referral.pk).update(decided_at=_at(accepted_on, 14))
     case.refresh_from_db()
     school_staff = referrals_demo._school_staff(case)
-    referrals_demo._consent_for(
+    consent_day = accepted_on + 9 * DAY
+    given = referrals_demo._consent_for(
         case,
         school_staff,
-        accepted_on + 9 * DAY,
+        consent_day,
         give=len(referrals_demo._guardians_with_custody(case)),
     )
+    if consent_rule.status(case)["missing_student"]:
+        # The student has reached the municipality's age since the consent was taken: they
+        # gave their own consent at the start-up.
+        consent_services.consent_giving_add(
+            consent=given,
+            by_student=True,
+            given_on=consent_day,
+            method=ConsentMethod.IN_PERSON,
+            witnesses=school_staff,
+            by=school_staff[0],
+        )
     case.refresh_from_db()
     return case
 

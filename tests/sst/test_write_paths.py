@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 
+from actionplans.models import BoosterMeeting
 from attendance.models import Alert, ImportKind, ImportRun, ImportStatus
 from cases.models import (
     Case,
@@ -64,6 +65,9 @@ def _objects(school: School) -> dict[str, str]:
         "alert_id": first(Alert.objects.filter(student__school=school)),
         "referral_id": first(Referral.objects.filter(school=school)),
         "followup_id": first(FollowUp.objects.filter(case__school=school)),
+        "booster_id": first(BoosterMeeting.objects.filter(maintenance__case__school=school)),
+        "number": "1",
+        "token": "x" * 43,
         "unit_code": school.unit_code,
         "step": "close",
         "name": student.last_name,
