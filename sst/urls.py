@@ -17,6 +17,7 @@ urlpatterns = [
     path("team/", include("referrals.urls", namespace="referrals")),
     # The one-time satisfaction survey: public, the link's token is the only key.
     path("enkat/", include("followup.survey_urls", namespace="survey")),
+    path("rapporter/", include("reports.urls", namespace="reports")),
     path("i18n/setlang/", access.public(set_language), name="set_language"),
     path("administration/", admin_site.urls),
 ]

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("termin/", views.term_report, name="term"),
+    path("termin/xlsx/", views.term_report_xlsx, name="term_xlsx"),
+    path("termin/pdf/", views.term_report_pdf, name="term_pdf"),
+    path("korningar/<uuid:run_id>/", views.run_detail, name="run"),
+    path("korningar/<uuid:run_id>/fil/", views.run_file, name="run_file"),
+]
