@@ -9,6 +9,8 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from sst import desk
 
+        from . import head_views
         from .desk_panels import reports_panel
 
         desk.register(order=20, panel=reports_panel)
+        head_views.register_panels()

@@ -1,4 +1,6 @@
-from django.urls import path
+"""The reports' URLs, mounted at ``/rapporter/`` (namespace ``reports``)."""
+
+from django.urls import include, path
 
 from . import views
 
@@ -11,4 +13,5 @@ urlpatterns = [
     path("termin/pdf/", views.term_report_pdf, name="term_pdf"),
     path("korningar/<uuid:run_id>/", views.run_detail, name="run"),
     path("korningar/<uuid:run_id>/fil/", views.run_file, name="run_file"),
+    path("", include("reports.head_urls")),
 ]
