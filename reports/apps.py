@@ -9,8 +9,9 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from sst import desk
 
-        from . import head_views
+        from . import coordinator_views, head_views
         from .desk_panels import reports_panel
 
         desk.register(order=20, panel=reports_panel)
         head_views.register_panels()
+        coordinator_views.register_panels()

@@ -14,4 +14,5 @@ urlpatterns = [
     path("korningar/<uuid:run_id>/", views.run_detail, name="run"),
     path("korningar/<uuid:run_id>/fil/", views.run_file, name="run_file"),
     path("", include("reports.head_urls")),
+    path("", include("reports.coordinator_urls")),
 ]
