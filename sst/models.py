@@ -585,6 +585,8 @@ class AuditObjectType(models.TextChoices):
     MAINTENANCE_PLAN = "maintenance_plan", _("Maintenance plan")
     BOOSTER_MEETING = "booster_meeting", _("Booster meeting")
     PARTICIPANT_FOLLOWUP = "participant_followup", _("Participant follow-up export")
+    # Reports
+    TERM_REPORT = "term_report", _("Term report")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")
