@@ -25,7 +25,7 @@ from reports.tables import Column, Table, cell_value
 from reports.term_report import Section, TermReport, build_term_report
 from reports.terms import parse_term
 from sst import printing
-from sst.models import AuditEvent
+from sst.models import AuditEvent, AuditObjectType
 
 from .report_setup import ReportWorld, build_world
 
@@ -321,7 +321,7 @@ def test_the_command_writes_the_pdf_the_csv_files_and_the_workbook(world, tmp_pa
     workbook = load_workbook(tmp_path / "rapport.xlsx")
     assert "franvaro_per_arskurs" in workbook.sheetnames
 
-    events = AuditEvent.objects.filter(object_type="term_report").order_by("id")
+    events = AuditEvent.objects.filter(object_type=AuditObjectType.TERM_REPORT).order_by("id")
     assert [(e.action, e.object_id, e.detail["format"]) for e in events] == [
         ("export", "school:77000001", "pdf"),
         ("export", f"district:{world.north.pk}", "csv"),
@@ -353,4 +353,4 @@ def test_the_command_refuses_a_bad_term_or_scope_and_writes_nothing(
         )  # fmt: skip
     assert not target.exists()
     assert list(Path(tmp_path).iterdir()) == []
-    assert not AuditEvent.objects.filter(object_type="term_report").exists()
+    assert not AuditEvent.objects.filter(object_type=AuditObjectType.TERM_REPORT).exists()
