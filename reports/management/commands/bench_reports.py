@@ -19,6 +19,7 @@ import json
 import os
 import statistics
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ SEED = 0.2026  # setseed(): the same absence every run
 # rate by ± 50 %, and each term a little (the later terms slightly higher: a trend to show).
 # Scheduled minutes: the month's school days × 240 (F–3), 300 (4–6) or 330 (7–9) a day.
 # The step is the default staircase's (≥ 10 %, ≥ 15 %, > 20 % of the month's minutes).
+# Rows go in month by month, as the nightly rollup writes them: a month's rows lie together.
 _MONTHLY_SQL = """
 WITH students AS MATERIALIZED (
     SELECT st.id, st.grade, random() AS u, random() AS w, random() AS v
@@ -108,12 +110,14 @@ SELECT id, month, scheduled,
          ELSE 0 END,
     now()
 FROM absent
-ORDER BY id, month
+ORDER BY month, id
 """
 
 # The bare aggregates the figures need, over the same rows, with nothing around them: absence
 # per grade for the term (with the number of students), each student's absence per like term
-# for the shares above 15/25/40 %, and the steps per month of the term.
+# for the shares above 15/25/40 %, and the steps per month of the term. The same shapes as
+# reports.figures' queries, less what a report adds: the scope (the students of its schools)
+# and the months named one by one. Every bench row is in the scope, so the rows are the same.
 _BARE_GRADES_SQL = """
 SELECT s.grade, COUNT(DISTINCT m.student_id), SUM(m.scheduled_min), SUM(m.valid_min),
     SUM(m.invalid_min)
@@ -123,15 +127,15 @@ GROUP BY s.grade
 """
 _BARE_SHARES_SQL = """
 SELECT term, COUNT(*),
-    COUNT(*) FILTER (WHERE absent * 100 > 15 * scheduled),
-    COUNT(*) FILTER (WHERE absent * 100 > 25 * scheduled),
-    COUNT(*) FILTER (WHERE absent * 100 > 40 * scheduled)
+    COUNT(*) FILTER (WHERE absent * 1000 > 150 * scheduled),
+    COUNT(*) FILTER (WHERE absent * 1000 > 250 * scheduled),
+    COUNT(*) FILTER (WHERE absent * 1000 > 400 * scheduled)
 FROM (
-    SELECT m.student_id, t.term, SUM(m.scheduled_min) AS scheduled,
+    SELECT m.student_id, CASE {which_term} END AS term, SUM(m.scheduled_min) AS scheduled,
         SUM(m.valid_min + m.invalid_min) AS absent
     FROM attendance_monthlyabsence m
-    JOIN unnest(%s::date[], %s::text[]) AS t(month, term) ON t.month = m.month
-    GROUP BY m.student_id, t.term
+    WHERE m.month = ANY(%s::date[])
+    GROUP BY 1, 2
 ) per_student
 WHERE scheduled > 0
 GROUP BY term
@@ -237,11 +241,16 @@ def bare_aggregates(terms: list[BenchTerm]) -> dict[str, int]:
     """The bare ``GROUP BY``s over the monthly rows (see the SQL above); row counts."""
     term = terms[-1]
     months = [month for like in terms for month in like.months]
-    codes = [like.code for like in terms for _month in like.months]
+    which_term = " ".join(
+        f"WHEN m.month = ANY(%s::date[]) THEN {index}" for index in range(len(terms))
+    )
     with connection.cursor() as cursor:
         cursor.execute(_BARE_GRADES_SQL, [term.months[0], term.end])
         grades = cursor.fetchall()
-        cursor.execute(_BARE_SHARES_SQL, [months, codes])
+        cursor.execute(
+            _BARE_SHARES_SQL.format(which_term=which_term),
+            [*(list(like.months) for like in terms), months],
+        )
         shares = cursor.fetchall()
         cursor.execute(_BARE_STEPS_SQL, [term.months[0], term.end])
         steps = cursor.fetchall()
@@ -253,27 +262,81 @@ def bare_aggregates(terms: list[BenchTerm]) -> dict[str, int]:
     }
 
 
-# ---------------------------------------------------------------- the lead's code (hooks)
+# ---------------------------------------------------------------- the report's code
+# Imported when the phase runs: the phases whose code is not there yet are skipped (and say
+# so), the rest of the benchmark runs.
 
 
 def report_scope(city: City) -> Any:
-    """HOOK (reports.scope): the municipality scope of the bench municipality."""
-    raise NotYetAvailable("reports.scope is not on this branch yet")
+    """The municipality scope of the bench municipality (``reports.scope``)."""
+    try:
+        from reports.scope import Scope
+    except ImportError as missing:
+        raise NotYetAvailable(f"reports.scope is missing ({missing})") from None
+    return Scope("municipality", city.municipality)
 
 
 def report_term(term: BenchTerm, city: City) -> Any:
-    """HOOK (reports.terms): the lead's Term for ``term.code`` in the bench municipality."""
-    raise NotYetAvailable("reports.terms is not on this branch yet")
+    """The report's own ``Term`` for ``term.code`` (``reports.terms``): it must cover the
+    months the setup wrote."""
+    try:
+        from reports.terms import parse_term
+    except ImportError as missing:
+        raise NotYetAvailable(f"reports.terms is missing ({missing})") from None
+    found = parse_term(term.code, municipality_id=city.municipality.pk)
+    if tuple(found.months) != term.months:
+        raise CommandError(
+            f"{term.code} has the months {found.months} in reports.terms, the bench wrote "
+            f"{term.months}: align AUTUMN_MONTHS with the school calendar."
+        )
+    return found
 
 
 def compute_figures(scope: Any, term: Any) -> Any:
-    """HOOK (reports.figures): every figure of the term report for the scope and term."""
-    raise NotYetAvailable("reports.figures is not on this branch yet")
+    """The figures the term report's tables are made of (``reports.figures``), as
+    ``build_term_report`` asks for them: absence per grade for the term, the shares above
+    15/25/40 % over the like terms, the steps per month of the term."""
+    try:
+        from reports import figures
+        from reports.terms import like_terms
+    except ImportError as missing:
+        raise NotYetAvailable(f"reports.figures is missing ({missing})") from None
+    schools = scope.schools()
+    terms = like_terms(term, count=LIKE_TERMS, municipality_id=scope.municipality_id)
+    return (
+        figures.absence_per_grade(schools, term),
+        figures.shares_above(schools, terms),
+        figures.steps_per_month(schools, term.months),
+    )
+
+
+def build_report(scope: Any, term: Any) -> Any:
+    """The whole report before printing: figures, small-count suppression, SVG charts
+    (``reports.term_report.build_term_report``)."""
+    try:
+        from reports.term_report import build_term_report
+    except ImportError as missing:
+        raise NotYetAvailable(f"reports.term_report is missing ({missing})") from None
+    return build_term_report(scope, term)
+
+
+# HOOK: the PDF function's name. The first of these that ``reports.term_report`` has is timed.
+PDF_FUNCTIONS = ("render_term_report_pdf", "term_report_pdf", "render_pdf", "pdf_bytes")
 
 
 def render_pdf(scope: Any, term: Any) -> bytes:
-    """HOOK (reports.term_report): the whole term report PDF, as its download makes it."""
-    raise NotYetAvailable("the term report PDF is not on this branch yet")
+    """The whole term report PDF, as its download makes it (``reports.term_report``)."""
+    try:
+        from reports import term_report
+    except ImportError as missing:
+        raise NotYetAvailable(f"reports.term_report is missing ({missing})") from None
+    for name in PDF_FUNCTIONS:
+        function = getattr(term_report, name, None)
+        if callable(function):
+            return bytes(function(scope, term))
+    raise NotYetAvailable(
+        "no PDF function in reports.term_report yet (bench_reports.PDF_FUNCTIONS)"
+    )
 
 
 # ---------------------------------------------------------------- the command
@@ -354,6 +417,8 @@ class Command(BaseCommand):
                 "runs": runs,
                 "phases": {name: phase.as_json() for name, phase in bench.phases.items()},
                 "figures_ratio": bench.ratio("figures"),
+                "build_ratio": bench.ratio("build"),
+                "pdf_bytes": bench.pdf_bytes,
                 "targets": {
                     "figures_ratio_max": TARGET_FIGURES_RATIO,
                     "pdf_seconds_max": TARGET_PDF_SECONDS,
@@ -370,7 +435,9 @@ class _Bench:
         self, city: City, terms: list[BenchTerm], runs: int, out: Callable[[str], None]
     ) -> None:
         self.city, self.terms, self.runs, self.out = city, terms, runs, out
-        self.phases: dict[str, Runs] = {name: Runs(name) for name in ("bare", "figures", "pdf")}
+        self.phases: dict[str, Runs] = {
+            name: Runs(name) for name in ("bare", "figures", "build", "pdf")
+        }
         self.pdf_bytes = 0
 
     def run(self) -> None:
@@ -381,7 +448,8 @@ class _Bench:
             scope = report_scope(self.city)
             term = report_term(self.terms[-1], self.city)
         except NotYetAvailable as missing:
-            self.phases["figures"].note = self.phases["pdf"].note = str(missing)
+            for name in ("figures", "build", "pdf"):
+                self.phases[name].note = str(missing)
         bare_aggregates(self.terms)  # warm-up: the same pages in the cache for every phase
         checkpoint()
         out(f"Measuring ({self.runs} runs, tracemalloc off):")
@@ -392,6 +460,7 @@ class _Bench:
             self.phases["bare"].runs.append(phase)
             line = f"  run {number}: bare {phase.seconds:.3f} s"
             line += self._one("figures", lambda: compute_figures(scope, term))
+            line += self._one("build", lambda: build_report(scope, term))
             line += self._one("pdf", lambda: self._pdf(scope, term))
             out(line)
 
@@ -405,6 +474,10 @@ class _Bench:
         except NotYetAvailable as missing:
             runs.note = str(missing)
             return f", {name}: skipped"
+        except Exception as error:  # the report's code failed: say so, measure the rest
+            runs.note = f"failed: {type(error).__name__}: {error}"
+            self.out(f"  {name} failed:\n{traceback.format_exc()}")
+            return f", {name}: FAILED"
         runs.runs.append(phase)
         return f", {name} {phase.seconds:.3f} s (RSS +{mb(phase.rss_peak - phase.rss_start)})"
 
@@ -428,6 +501,7 @@ class _Bench:
         for name, label in (
             ("bare", "bare GROUP BYs"),
             ("figures", "reports.figures"),
+            ("build", "build_term_report"),
             ("pdf", "term report PDF"),
         ):
             runs = self.phases[name]
@@ -436,6 +510,8 @@ class _Bench:
                 continue
             if name == "bare":
                 target = "baseline"
+            elif name == "build":
+                target = f"× {self.ratio('build') or 0.0:.2f} bare (figures, suppression, charts)"
             elif name == "figures":
                 ratio = self.ratio("figures") or 0.0
                 target = f"× {ratio:.2f} bare (≤ {TARGET_FIGURES_RATIO}): " + verdict(
