@@ -585,6 +585,10 @@ class AuditObjectType(models.TextChoices):
     MAINTENANCE_PLAN = "maintenance_plan", _("Maintenance plan")
     BOOSTER_MEETING = "booster_meeting", _("Booster meeting")
     PARTICIPANT_FOLLOWUP = "participant_followup", _("Participant follow-up export")
+    # Reports for managers (aggregated; the head of schools' monthly list is identified)
+    TERM_REPORT = "term_report", _("Term report")
+    REPORT_RUN = "report_run", _("Report generation")
+    DASHBOARD = "dashboard", _("Report dashboard")
     # The application itself
     PAGE = "page", _("Page")
     AUDIT_LOG = "audit_log", _("Audit log")

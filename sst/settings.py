@@ -256,6 +256,13 @@ ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous visitors get
 # processes) needs a shared one: CACHE_URL=redis://redis:6379/1.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://sst")}
 
+# Term reports made in the background (reports/runs.py): kept for their requester this many
+# days in the private store, then deleted; a run is stopped past the time limit (seconds)
+# or when the worker's memory grows past the cap (MB).
+REPORT_KEEP_DAYS = env.int("REPORT_KEEP_DAYS", default=7)
+REPORT_TIME_LIMIT_SECONDS = env.int("REPORT_TIME_LIMIT_SECONDS", default=10 * 60)
+REPORT_MEMORY_CAP_MB = env.int("REPORT_MEMORY_CAP_MB", default=1024)
+
 # Uploaded import files wait here for the background task; refused above this size.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default=str(VAR_DIR / "imports"))
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=1024)

@@ -1,0 +1,326 @@
+"""The term report: figures → suppressed tables and charts, built once for every output.
+
+``build_term_report(scope, term, today=...)`` runs the aggregate queries of
+``reports.figures`` (and the case figures), applies the small-count rule of
+``reports.suppression`` and returns a ``TermReport`` the page, the PDF, the CSV files and the
+XLSX workbook all print from.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from . import charts, figures
+from .scope import Scope
+from .suppression import Count, Share, count_of_group, line, percent2, share, threshold, total
+from .tables import Cell, Column, Table
+from .terms import Term, like_terms
+
+
+@dataclass
+class Section:
+    title: str
+    tables: list[Table]
+    charts: list[charts.Chart] = field(default_factory=list)
+    intro: str = ""
+
+
+@dataclass
+class TermReport:
+    scope: Scope
+    term: Term
+    like_terms: list[Term]
+    data_until: datetime.date | None
+    made_at: datetime.datetime
+    sections: list[Section]
+    threshold: int
+
+    def tables(self) -> list[Table]:
+        return [table for section in self.sections for table in section.tables]
+
+    def table(self, name: str) -> Table:
+        return next(table for table in self.tables() if table.name == name)
+
+    @property
+    def title(self) -> str:
+        return _("Term report %(term)s: %(scope)s") % {
+            "term": self.term.code,
+            "scope": self.scope.label,
+        }
+
+    def definitions(self) -> list[tuple[str, str]]:
+        k = self.threshold
+        return [
+            (
+                _("Absence %"),
+                _(
+                    "The absent minutes of all the group's students divided by their "
+                    "scheduled minutes over the period (minutes-weighted, not a mean of the "
+                    "students' percentages). Late arrivals count as invalid absence."
+                ),
+            ),
+            (
+                _("Of which valid %"),
+                _("The valid absent minutes divided by the same scheduled minutes."),
+            ),
+            (
+                _("Students"),
+                _(
+                    "Students with scheduled time in the period, counted at the school and "
+                    "in the grade the student register gives them when the report is made."
+                ),
+            ),
+            (
+                _("Share above 15 %"),
+                _(
+                    "Students whose own absence over the term is strictly greater than "
+                    "15.0 % (exactly 15.0 % is not above), divided by the students with "
+                    "scheduled time in the term. Likewise for 25 % and 40 %."
+                ),
+            ),
+            (
+                _("Term"),
+                _(
+                    "%(example)s covers the months %(months)s: the months of the "
+                    "municipality's school calendar term. Figures are summed from the "
+                    "monthly absence of each student, computed from the lessons."
+                )
+                % {"example": self.term.code, "months": _month_span(self.term)},
+            ),
+            (
+                _("Staircase step"),
+                _(
+                    "The step the municipality's staircase gave the student for the month: "
+                    "step 2 from 10 %, step 3 from 15 %, step 4 above 20 % (Trosa's "
+                    "defaults; the municipality's own thresholds where set). Below step 2 "
+                    "means under the first threshold."
+                ),
+            ),
+            (
+                _("Small counts"),
+                _(
+                    "A count of fewer than %(k)d students or cases shows as “< %(k)d”, and "
+                    "so does its percentage. A count is hidden too when fewer than %(k)d "
+                    "of the group are outside it, and when the hidden cells of a row could "
+                    "be worked out from its total, the next smallest cell is hidden as well."
+                )
+                % {"k": k},
+            ),
+        ]
+
+
+def _month_name(month: datetime.date) -> str:
+    return date_format(month, "F Y")
+
+
+def _month_span(term: Term) -> str:
+    first, last = term.months[0], term.months[-1]
+    return f"{date_format(first, 'F')}–{date_format(last, 'F Y')}"
+
+
+def _chart_value(cell: Count | Share) -> float | None:
+    if cell.suppressed or cell.value is None:
+        return None
+    return float(cell.value)
+
+
+def _grade_label(grade: str) -> str:
+    return _("Preschool class") if grade == "F" else grade
+
+
+def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
+    schools = scope.schools()
+    per_grade = figures.absence_per_grade(schools, term)
+    whole = figures.absence_total(per_grade)
+    counts = line([g.minutes.students for g in per_grade], whole.students)
+    grade_table = Table(
+        name="franvaro_per_arskurs",
+        title=_("Absence per grade, %(term)s") % {"term": term.code},
+        columns=[
+            Column("termin", _("Term"), numeric=False),
+            Column("arskurs", _("Grade"), numeric=False),
+            Column("elever", _("Students")),
+            Column("franvaro_procent", _("Absence %")),
+            Column("giltig_procent", _("Of which valid %")),
+        ],
+    )
+    for row, count in zip(per_grade, counts, strict=True):
+        m = row.minutes
+        grade_table.rows.append(
+            [
+                term.code,
+                _grade_label(row.grade),
+                count,
+                Share(percent2(m.absent_min, m.scheduled_min), suppressed=count.suppressed),
+                Share(percent2(m.valid_min, m.scheduled_min), suppressed=count.suppressed),
+            ]
+        )
+    whole_count = total(whole.students)
+    grade_table.total = [
+        term.code,
+        _("All grades"),
+        whole_count,
+        Share(percent2(whole.absent_min, whole.scheduled_min), suppressed=whole_count.suppressed),
+        Share(percent2(whole.valid_min, whole.scheduled_min), suppressed=whole_count.suppressed),
+    ]
+
+    shares = figures.shares_above(schools, terms)
+    share_table = Table(
+        name="andel_over_grans",
+        title=_("Share of students above 15 %, 25 % and 40 % absence"),
+        columns=[
+            Column("termin", _("Term"), numeric=False),
+            Column("elever", _("Students")),
+            *[
+                column
+                for limit in figures.SHARE_THRESHOLDS
+                for column in (
+                    Column(f"over_{limit // 10}_antal", _("Above %(p)d %%") % {"p": limit // 10}),
+                    Column(
+                        f"over_{limit // 10}_procent",
+                        _("Above %(p)d %%, share %%") % {"p": limit // 10},
+                    ),
+                )
+            ],
+        ],
+    )
+    series: dict[int, list[float | None]] = {limit: [] for limit in figures.SHARE_THRESHOLDS}
+    for term_shares in shares:
+        students = total(term_shares.students)
+        cells: list[Cell] = [term_shares.term.code, students]
+        for limit in figures.SHARE_THRESHOLDS:
+            above = count_of_group(term_shares.above[limit], term_shares.students)
+            part = share(above, term_shares.students, group_suppressed=students.suppressed)
+            cells += [above, part]
+            series[limit].append(_chart_value(part))
+        share_table.rows.append(cells)
+
+    grade_chart = charts.bars(
+        title=grade_table.title,
+        alt=_(
+            "Bar chart of the absence % and the valid absence % per grade in %(term)s. "
+            "The figures are in the table “%(table)s”."
+        )
+        % {"term": term.code, "table": grade_table.title},
+        table=grade_table.name,
+        labels=[str(row[1]) for row in grade_table.rows],
+        series=[
+            (_("Absence %"), [_chart_value(row[3]) for row in grade_table.rows]),  # type: ignore[arg-type]
+            (_("Of which valid %"), [_chart_value(row[4]) for row in grade_table.rows]),  # type: ignore[arg-type]
+        ],
+        y_title=_("Absence %"),
+    )
+    share_chart = charts.lines(
+        title=share_table.title,
+        alt=_(
+            "Line chart of the share of students above 15 %%, 25 %% and 40 %% absence over "
+            "%(terms)s. The figures are in the table “%(table)s”."
+        )
+        % {"terms": ", ".join(t.code for t in terms), "table": share_table.title},
+        table=share_table.name,
+        labels=[t.code for t in terms],
+        series=[
+            (_("Above %(p)d %%") % {"p": limit // 10}, series[limit])
+            for limit in figures.SHARE_THRESHOLDS
+        ],
+        y_title=_("Share of students %"),
+    )
+    return Section(
+        _("Absence"),
+        [grade_table, share_table],
+        [grade_chart, share_chart],
+    )
+
+
+def _staircase_section(scope: Scope, term: Term) -> Section:
+    months = figures.steps_per_month(scope.schools(), term.months)
+    step_labels = {
+        0: _("Below step 2"),
+        2: _("Step 2"),
+        3: _("Step 3"),
+        4: _("Step 4"),
+    }
+    table = Table(
+        name="trappan_per_manad",
+        title=_("The staircase: students per step and month, %(term)s") % {"term": term.code},
+        columns=[
+            Column("manad", _("Month"), numeric=False),
+            Column("elever", _("Students")),
+            *[
+                Column(f"steg_{step}" if step else "under_steg_2", step_labels[step])
+                for step in figures.STEPS
+            ],
+        ],
+    )
+    series: dict[int, list[float | None]] = {step: [] for step in figures.STEPS if step}
+    for month in months:
+        cells = line([month.steps[step] for step in figures.STEPS], month.students)
+        table.rows.append([_month_name(month.month), total(month.students), *cells])
+        for step, cell in zip(figures.STEPS, cells, strict=True):
+            if step:
+                series[step].append(_chart_value(cell))
+    chart = charts.lines(
+        title=table.title,
+        alt=_(
+            "Line chart of the number of students at steps 2, 3 and 4 month by month in "
+            "%(term)s. The figures are in the table “%(table)s”."
+        )
+        % {"term": term.code, "table": table.title},
+        table=table.name,
+        labels=[str(row[0]) for row in table.rows],
+        series=[(step_labels[step], values) for step, values in series.items()],
+        y_title=_("Students"),
+    )
+    return Section(_("The absence staircase"), [table], [chart] if table.rows else [])
+
+
+# Sections contributed by the case figures (``reports.case_report``): registered so the
+# absence report builds on its own and a test can build either part.
+CaseSectionBuilder = Callable[[Scope, Term, datetime.date], list[Section]]
+_case_sections: list[CaseSectionBuilder] = []
+
+
+def register_case_sections(build: CaseSectionBuilder) -> None:
+    if build not in _case_sections:
+        _case_sections.append(build)
+
+
+def build_term_report(
+    scope: Scope,
+    term: Term,
+    *,
+    today: datetime.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> TermReport:
+    today = today or timezone.localdate()
+    terms = like_terms(term, count=3, municipality_id=scope.municipality_id)
+    sections = [_absence_section(scope, term, terms)]
+    if progress:
+        progress(30)
+    sections.append(_staircase_section(scope, term))
+    if progress:
+        progress(45)
+    for build in _case_sections:
+        sections.extend(build(scope, term, today))
+    if progress:
+        progress(60)
+    return TermReport(
+        scope=scope,
+        term=term,
+        like_terms=terms,
+        data_until=figures.data_until(scope.schools(), term),
+        made_at=timezone.localtime(),
+        sections=sections,
+        threshold=threshold(),
+    )
+
+
+def shown_percent(value: Decimal | None) -> str:
+    return "–" if value is None else f"{value:.2f}".replace(".", ",")
