@@ -320,23 +320,15 @@ def build_report(scope: Any, term: Any) -> Any:
     return build_term_report(scope, term)
 
 
-# HOOK: the PDF function's name. The first of these that ``reports.term_report`` has is timed.
-PDF_FUNCTIONS = ("render_term_report_pdf", "term_report_pdf", "render_pdf", "pdf_bytes")
-
-
 def render_pdf(scope: Any, term: Any) -> bytes:
-    """The whole term report PDF, as its download makes it (``reports.term_report``)."""
+    """The whole term report PDF as the background run makes it: ``build_term_report`` (the
+    figures, suppression, charts), then ``reports.outputs.term_report_pdf`` (WeasyPrint)."""
     try:
-        from reports import term_report
+        from reports.outputs import term_report_pdf
+        from reports.term_report import build_term_report
     except ImportError as missing:
-        raise NotYetAvailable(f"reports.term_report is missing ({missing})") from None
-    for name in PDF_FUNCTIONS:
-        function = getattr(term_report, name, None)
-        if callable(function):
-            return bytes(function(scope, term))
-    raise NotYetAvailable(
-        "no PDF function in reports.term_report yet (bench_reports.PDF_FUNCTIONS)"
-    )
+        raise NotYetAvailable(f"no term report PDF on this branch yet ({missing})") from None
+    return bytes(term_report_pdf(build_term_report(scope, term)))
 
 
 # ---------------------------------------------------------------- the command
