@@ -237,3 +237,50 @@ def _as_date(value: Any) -> datetime.date:
     if isinstance(value, datetime.date):
         return value
     return datetime.date.fromisoformat(str(value)[:10])
+
+
+@dataclass(frozen=True)
+class PlaceFigures:
+    place_id: int
+    minutes: Minutes
+    above_15: int  # students strictly above 15.0 % over the period
+    step_4: int  # students at step 4 in the last month of the period
+
+
+def figures_by_place(
+    schools: QuerySet[School], months: Sequence[datetime.date], *, level: str
+) -> dict[int, PlaceFigures]:
+    """For drill-down: per district (``level="district"``) or school, the students, their
+    minutes over ``months``, how many were above 15 % over them and how many were at step 4
+    in the last of them. One query."""
+    if not months:
+        return {}
+    place = "sc.district_id" if level == "district" else "s.school_id"
+    school_sql, school_params = _schools_sql(schools)
+    rows = _rows(
+        f"""
+        SELECT place, COUNT(*), SUM(scheduled), SUM(valid), SUM(invalid),
+               SUM(CASE WHEN (valid + invalid) * 1000 > 150 * scheduled THEN 1 ELSE 0 END),
+               SUM(last_step_4)
+        FROM (
+            SELECT {place} AS place, m.student_id,
+                   SUM(m.scheduled_min) AS scheduled, SUM(m.valid_min) AS valid,
+                   SUM(m.invalid_min) AS invalid,
+                   MAX(CASE WHEN m.month = %s AND m.step >= 4 THEN 1 ELSE 0 END) AS last_step_4
+            FROM attendance_monthlyabsence m
+            JOIN sst_student s ON s.id = m.student_id
+            JOIN sst_school sc ON sc.id = s.school_id
+            WHERE m.month IN ({_placeholders(months)}) AND s.school_id IN ({school_sql})
+            GROUP BY 1, m.student_id
+        ) per_student
+        WHERE scheduled > 0
+        GROUP BY place
+        """,  # noqa: S608
+        (months[-1], *months, *school_params),
+    )
+    return {
+        int(pid): PlaceFigures(
+            int(pid), Minutes(int(n), int(sch), int(val), int(inv)), int(above), int(step4)
+        )
+        for pid, n, sch, val, inv, above, step4 in rows
+    }

@@ -73,6 +73,19 @@ class Table:
         writer.writerows(self.text_rows())
         return out.getvalue()
 
+    def _display(self, row: list[Cell]) -> list[tuple[str, bool]]:
+        return [
+            (cell_text(cell), column.numeric)
+            for cell, column in zip(row, self.columns, strict=True)
+        ]
+
+    def display_rows(self) -> list[list[tuple[str, bool]]]:
+        """(text, numeric) per cell, for the page and the PDF templates."""
+        return [self._display(row) for row in self.rows]
+
+    def display_total(self) -> list[tuple[str, bool]] | None:
+        return self._display(self.total) if self.total is not None else None
+
     @property
     def is_empty(self) -> bool:
         return not self.rows

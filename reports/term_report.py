@@ -205,7 +205,7 @@ def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
     grade_chart = charts.bars(
         title=grade_table.title,
         alt=_(
-            "Bar chart of the absence % and the valid absence % per grade in %(term)s. "
+            "Bar chart of the absence %% and the valid absence %% per grade in %(term)s. "
             "The figures are in the table “%(table)s”."
         )
         % {"term": term.code, "table": grade_table.title},

@@ -1007,6 +1007,10 @@ class RoleFacts:
         return Capability.COORDINATE in self.capabilities
 
     @property
+    def sees_reports(self) -> bool:
+        return Capability.VIEW_REPORTS in self.capabilities
+
+    @property
     def sees_students(self) -> bool:
         """Whether the person sees identified students anywhere (the "Students" menu item)."""
         return bool(

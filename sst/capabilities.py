@@ -120,6 +120,15 @@ class Capability(models.TextChoices):
     COORDINATE = "coordinate", _("Coordinate the team")
     SOCIAL_WORK = "social_work", _("Social work on assigned cases")
     VIEW_REPORTS = "view_reports", _("See aggregated reports")
+    # The one identified report for managers: the principals' monthly step-4 report goes to
+    # the head of schools for the huvudman (Skollagen 7 kap. 19 a §; DOMAIN.md §3, Trosa).
+    READ_STEP4_MONTHLY_REPORT = (
+        "read_step4_monthly_report",
+        _(
+            "Read the principals' monthly step-4 report of repeated absence "
+            "(identified; Skollagen 7 kap. 19 a §)"
+        ),
+    )
 
 
 _EHT = frozenset(
@@ -185,6 +194,10 @@ CAPABILITIES: Mapping[Capability, Mapping[PlaceKind, frozenset[Role]]] = Mapping
             school=frozenset({Role.MANAGER}),
             district=frozenset({Role.MANAGER}),
             municipality=frozenset({Role.MANAGER}),
+        ),
+        Capability.READ_STEP4_MONTHLY_REPORT: _at(
+            district=frozenset({Role.HEAD_OF_SCHOOLS}),
+            municipality=frozenset({Role.HEAD_OF_SCHOOLS}),
         ),
     }
 )

@@ -106,4 +106,8 @@ app.conf.beat_schedule = {
         "task": "actionplans.tasks.remind_boosters",
         "schedule": crontab(hour=6, minute=40),
     },
+    "report-files-purge-nightly": {
+        "task": "reports.tasks.purge_report_files",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }

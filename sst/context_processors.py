@@ -19,6 +19,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "sees_students": False,
             "meets_in_forum": False,
             "coordinates": False,
+            "sees_reports": False,
         }
     facts = access.role_facts(request)
     return {
@@ -30,4 +31,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "sees_students": facts.sees_students,
         "meets_in_forum": facts.meets_in_forum,
         "coordinates": facts.coordinates,
+        "sees_reports": facts.sees_reports,
     }

@@ -170,6 +170,7 @@ ROLE_TITLES_SV: dict[str, str] = {
     Role.REFERRAL_FORUM: "remissforum",
     Role.COORDINATOR: "samordnare",
     Role.MANAGER: "chef",
+    Role.HEAD_OF_SCHOOLS: "skolchef",
     Role.ADMINISTRATOR: "administratör",
 }
 _SCHOOL_ROLES = (  # (username prefix, role)
@@ -186,13 +187,18 @@ _DISTRICT_ROLES = (
     ("remissforum", Role.REFERRAL_FORUM),
     ("samordnare", Role.COORDINATOR),
     ("chef", Role.MANAGER),
+    ("skolchef", Role.HEAD_OF_SCHOOLS),
 )
 _MUNICIPALITY_ROLES = (
     ("chef", Role.MANAGER),
     ("admin", Role.ADMINISTRATOR),
     ("remissforum", Role.REFERRAL_FORUM),
     ("samordnare", Role.COORDINATOR),
+    ("skolchef", Role.HEAD_OF_SCHOOLS),
 )
+# Roles added after the demo's people were first named get their names last, so that every
+# other demo person keeps the name they had (screenshots, walk-throughs).
+_NAMED_LAST = frozenset({Role.HEAD_OF_SCHOOLS})
 TWO_ROLE_USERNAME = "dubbelroll"
 
 
@@ -232,16 +238,17 @@ def demo_users() -> list[DemoUser]:
     )
     rng = random.Random(DEMO_SEED + 1)  # noqa: S311 (demo data, not security)
     taken: set[tuple[str, str]] = set()
-    users = []
-    for username, roles in plan:
+    names: dict[str, tuple[str, str]] = {}
+    naming_order = sorted(plan, key=lambda entry: any(r.role in _NAMED_LAST for r in entry[1]))
+    for username, _roles in naming_order:
         while True:
             first_names = rng.choice((ADULT_WOMEN, ADULT_MEN))
             name = (rng.choice(first_names), rng.choice(LAST_NAMES))
             if name not in taken:
                 taken.add(name)
                 break
-        users.append(DemoUser(username, name[0], name[1], roles))
-    return users
+        names[username] = name
+    return [DemoUser(username, *names[username], roles) for username, roles in plan]
 
 
 def _is_administrator(user: DemoUser) -> bool:

@@ -312,6 +312,9 @@ class Role(models.TextChoices):
     REFERRAL_FORUM = "referral_forum", _("Referral forum member")
     COORDINATOR = "coordinator", _("Coordinator")
     MANAGER = "manager", _("Manager")
+    # The head of schools (skolchef): receives the principals' monthly step-4 report for the
+    # huvudman (Skollagen 7 kap. 19 a §), the one identified report of the reports app.
+    HEAD_OF_SCHOOLS = "head_of_schools", _("Head of schools")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
@@ -334,6 +337,7 @@ ROLE_PLACES: dict[str, frozenset[str]] = {
     Role.REFERRAL_FORUM: frozenset({PlaceKind.DISTRICT, PlaceKind.MUNICIPALITY}),
     Role.COORDINATOR: frozenset({PlaceKind.DISTRICT, PlaceKind.MUNICIPALITY}),
     Role.MANAGER: frozenset({PlaceKind.SCHOOL, PlaceKind.DISTRICT, PlaceKind.MUNICIPALITY}),
+    Role.HEAD_OF_SCHOOLS: frozenset({PlaceKind.DISTRICT, PlaceKind.MUNICIPALITY}),
     Role.ADMINISTRATOR: frozenset({PlaceKind.SCHOOL, PlaceKind.MUNICIPALITY}),
 }
 

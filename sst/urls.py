@@ -15,6 +15,7 @@ urlpatterns = [
     path("team/plan/", include("actionplans.urls", namespace="actionplans")),
     path("team/uppfoljning/", include("followup.urls", namespace="followup")),
     path("team/", include("referrals.urls", namespace="referrals")),
+    path("rapporter/", include("reports.urls", namespace="reports")),
     # The one-time satisfaction survey: public, the link's token is the only key.
     path("enkat/", include("followup.survey_urls", namespace="survey")),
     path("i18n/setlang/", access.public(set_language), name="set_language"),

@@ -71,6 +71,7 @@ ROLE_USERS = {
     "referral_forum": "remissforum.norra",
     "coordinator": "samordnare.norra",
     "manager": "chef.kommun",
+    "head_of_schools": "skolchef.kommun",
     "administrator": "admin.kommun",
     "two_roles": demo.TWO_ROLE_USERNAME,
 }
@@ -101,6 +102,7 @@ NOT_PAGES = {
     "referrals:consent_form_blank",
     "referrals:consent_scan_download",
     "actionplans:plan_pdf",
+    "reports:head_monthly_pdf",  # its own tests read it (tests/reports)
     "imports:status",
     "admin:logout",
     "admin:jsi18n",
@@ -433,6 +435,7 @@ def test_the_crawl_reaches_every_role_s_pages_and_the_whole_administration(crawl
         "cases:principal_report",
         "cases:eht_case",
         "cases:mapping_overview",
+        "reports:head_monthly",
     } <= reached
 
 

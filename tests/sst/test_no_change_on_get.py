@@ -35,6 +35,7 @@ DOWNLOADS = frozenset(
         "referrals:consent_form_blank",
         "referrals:consent_scan_download",
         "actionplans:plan_pdf",
+        "reports:head_monthly_pdf",
     }
 )
 

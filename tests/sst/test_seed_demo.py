@@ -172,9 +172,21 @@ def test_one_demo_user_per_role_per_relevant_place(fast_passwords):
         for role in school_roles:
             expected[role, PlaceKind.SCHOOL, school.name] = 1
     for district in districts:
-        for role in (Role.SOCIAL_WORKER, Role.REFERRAL_FORUM, Role.COORDINATOR, Role.MANAGER):
+        for role in (
+            Role.SOCIAL_WORKER,
+            Role.REFERRAL_FORUM,
+            Role.COORDINATOR,
+            Role.MANAGER,
+            Role.HEAD_OF_SCHOOLS,
+        ):
             expected[role, PlaceKind.DISTRICT, district.name] = 1
-    for role in (Role.MANAGER, Role.ADMINISTRATOR, Role.REFERRAL_FORUM, Role.COORDINATOR):
+    for role in (
+        Role.MANAGER,
+        Role.ADMINISTRATOR,
+        Role.REFERRAL_FORUM,
+        Role.COORDINATOR,
+        Role.HEAD_OF_SCHOOLS,
+    ):
         expected[role, PlaceKind.MUNICIPALITY, municipality.name] = 1
     # The person with two roles: mentor of another group at school 1, counsellor at school 2.
     expected[Role.MENTOR, PlaceKind.MENTOR_GROUP, schools[0].name] += 1

@@ -1,0 +1,89 @@
+"""A manager downloads the term report as PDF, in real headless Chromium, in Swedish: the desk
+→ Rapporter → the municipality's dashboard → drill down to a district → the term report for
+HT2025 → "Ladda ner som PDF" → the run's page → the file, whose text has the figures.
+
+The municipality and its monthly absence are tests/reports/report_setup.py's (hand-computed
+figures). Screenshots go to test-artifacts/<test>/, on a desktop and at 390 px.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.storage import storages
+
+from ..reports.report_setup import build_world
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct-horse-battery"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def _sign_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/logga-in/")
+    page.get_by_label("Användarnamn").fill(username)
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_load_state()
+
+
+def _both_sizes(page, shot, name: str) -> None:  # type: ignore[no-untyped-def]
+    shot(page, name)
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth <= 390"), name
+    shot(page, f"{name}-390")
+    page.set_viewport_size(DESKTOP)
+
+
+@pytest.fixture
+def private_dir(monkeypatch, tmp_path):
+    storage = storages["private"]
+    monkeypatch.setattr(storage, "base_location", str(tmp_path), raising=False)
+    monkeypatch.setattr(storage, "location", str(tmp_path), raising=False)
+    return tmp_path
+
+
+def test_a_manager_downloads_the_term_report_pdf(
+    browser_page, live_server, transactional_db, private_dir, shot
+):
+    from pypdf import PdfReader
+
+    world = build_world()
+    page = browser_page
+    _sign_in(page, live_server.url, world.municipality_manager.username)
+    page.get_by_role("link", name="Rapporter", exact=True).first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Rapportby kommun").is_visible()
+    _both_sizes(page, shot, "dashboard")
+
+    page.get_by_role("link", name="Öppna Norr").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Norr", exact=True).is_visible()
+    page.get_by_role("link", name="Terminsrapport", exact=True).click()
+    page.wait_for_load_state()
+    page.get_by_label("Termin").select_option("HT2025")
+    page.get_by_role("button", name="Visa").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Terminsrapport HT2025").is_visible()
+    # Norr: grades 7 (seven students) and 8 (two): 8 is "< 5", 7 hidden with it.
+    table = page.locator("#tabell-franvaro_per_arskurs")
+    assert "< 5" in table.inner_text()
+    _both_sizes(page, shot, "term-report")
+
+    page.get_by_role("button", name="Ladda ner som PDF").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("PDF:en är klar").is_visible()
+    shot(page, "run-done")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Ladda ner PDF:en").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("terminsrapport-HT2025")
+    text = " ".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(open(download.path(), "rb").read())).pages
+    )
+    assert "Norr" in text and "HT2025" in text
+    # Norr's total: school A's 3003 of 14000 minutes and school B's 160 of 1000 → 21,09 %.
+    assert "21,09" in text
