@@ -37,6 +37,10 @@ def test_bench_reports_runs_at_a_tiny_size(on_postgres, db, tmp_path):
     assert data["monthly_rows"] == 150 * 15 and len(data["terms"]) == 3
     bare = data["phases"]["bare"]
     assert bare["runs"][0]["students_in_term"] == 150 and bare["runs"][0]["terms"] == 3
+    # The report's own code ran (the PDF once reports.outputs is there).
+    assert len(data["phases"]["figures"]["runs"]) == 1
+    assert len(data["phases"]["build"]["runs"]) == 1
+    assert data["figures_ratio"] > 0
     # The bench cleans up after itself.
     assert not MonthlyAbsence.objects.exists()
     assert not Student.objects.exists()

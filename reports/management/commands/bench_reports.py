@@ -418,6 +418,13 @@ class Command(BaseCommand):
                 },
             }
             options["json"].write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        failed = [
+            f"{name}: {runs.note}"
+            for name, runs in bench.phases.items()
+            if runs.note.startswith("failed")
+        ]
+        if failed:
+            raise CommandError("The report's code failed (traceback above): " + "; ".join(failed))
 
 
 class _Bench:
