@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pygal
+from django.utils.translation import gettext as _
 from pygal.style import Style
 
 # Colours with at least 3:1 contrast against white (WCAG 1.4.11 for graphics).
@@ -33,6 +34,7 @@ _STYLE = Style(
     legend_font_size=12,
     value_font_size=11,
     title_font_size=14,
+    no_data_font_size=20,
 )
 
 
@@ -46,6 +48,11 @@ class Chart:
     @property
     def data_url(self) -> str:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
+
+
+def _swedish_number(value: float | None) -> str:
+    """Axis labels with a decimal comma (12,5), as every figure in the reports."""
+    return "" if value is None else f"{value:g}".replace(".", ",")
 
 
 def _common(y_title: str) -> dict[str, object]:
@@ -67,6 +74,12 @@ def _common(y_title: str) -> dict[str, object]:
         "truncate_legend": -1,
         "min_scale": 4,
         "include_x_axis": True,
+        "value_formatter": _swedish_number,
+        # Room for the last x label ("oktober 2025"), which is centred on the plot's edge.
+        "margin_right": 40,
+        # Every value hidden by the small-count rule (or none at all): said in the language
+        # of the report, not pygal's English.
+        "no_data_text": _("No figures to show"),
     }
 
 

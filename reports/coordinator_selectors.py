@@ -34,22 +34,18 @@ from .case_figures import (
     lead_times,
     referral_figures,
 )
+from .terms import term_containing
 
 Distribution = list[tuple[str, int]]
 OVERDUE_LISTED = 100
 ENDED = [state.value for state in ENDED_STATES]
 
 
-def term_of(today: datetime.date) -> tuple[str, Window]:
-    """The term ``today`` falls in (HT August–December, VT January–June; in July, the spring
-    term just ended): its code and days.
-
-    The lead's ``reports.terms.term_containing`` (months configurable per municipality)
-    replaces this when the branches meet."""
-    year = today.year
-    if today.month >= 8:
-        return f"HT{year}", Window(datetime.date(year, 8, 1), datetime.date(year, 12, 31))
-    return f"VT{year}", Window(datetime.date(year, 1, 1), datetime.date(year, 6, 30))
+def term_of(today: datetime.date, municipality_id: int | None) -> tuple[str, Window]:
+    """The term ``today`` falls in, as the municipality's school calendar has it (whole
+    months, ``reports.terms``): its code and days."""
+    term = term_containing(today, municipality_id=municipality_id)
+    return term.code, Window(term.start, term.end)
 
 
 @dataclass(frozen=True)
@@ -108,7 +104,7 @@ def _overdue(schools: QuerySet[School], today: datetime.date) -> QuerySet[Follow
 def dashboard_of(user: AnyUser, *, today: datetime.date) -> Dashboard:
     schools = access.schools_where(user, Capability.COORDINATE)
     districts = list(District.objects.filter(schools__in=schools).distinct().order_by("name", "pk"))
-    term_code, term = term_of(today)
+    term_code, term = term_of(today, districts[0].municipality_id if districts else None)
     year = last_12_months(today)
 
     active = Assignment.objects.filter(ended_at__isnull=True, referral__school__in=schools)

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from attendance.rollup import month_start
 from attendance.selectors import previous_month
 
-from . import charts, figures
+from . import case_report, charts, figures
+from .case_report import overview_table
 from .scope import Scope
 from .suppression import Share, count_of_group, line, percent2, total
 from .tables import Cell, Column, Table
@@ -30,6 +31,7 @@ class Dashboard:
     trend: Table
     trend_chart: charts.Chart | None
     places: Table | None
+    cases: Table
     place_links: list[tuple[str, str]]  # (label, scope key) beside the places' rows
 
 
@@ -150,7 +152,9 @@ def build_dashboard(scope: Scope, *, today: datetime.date) -> Dashboard:
                     ]
                 )
             links.append((child.label, child.key))
+    cases = overview_table(case_report.figures_for(scope, term, today), term)
     return Dashboard(
+        cases=cases,
         scope=scope,
         term=term,
         month=this_month,

@@ -18,6 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from . import charts, figures
+from .case_report import case_sections
 from .scope import Scope
 from .suppression import Count, Share, count_of_group, line, percent2, share, threshold, total
 from .tables import Cell, Column, Table
@@ -281,17 +282,6 @@ def _staircase_section(scope: Scope, term: Term) -> Section:
     return Section(_("The absence staircase"), [table], [chart] if table.rows else [])
 
 
-# Sections contributed by the case figures (``reports.case_report``): registered so the
-# absence report builds on its own and a test can build either part.
-CaseSectionBuilder = Callable[[Scope, Term, datetime.date], list[Section]]
-_case_sections: list[CaseSectionBuilder] = []
-
-
-def register_case_sections(build: CaseSectionBuilder) -> None:
-    if build not in _case_sections:
-        _case_sections.append(build)
-
-
 def build_term_report(
     scope: Scope,
     term: Term,
@@ -307,8 +297,8 @@ def build_term_report(
     sections.append(_staircase_section(scope, term))
     if progress:
         progress(45)
-    for build in _case_sections:
-        sections.extend(build(scope, term, today))
+    for title, tables, drawn in case_sections(scope, term, today):
+        sections.append(Section(title, tables, drawn))
     if progress:
         progress(60)
     return TermReport(

@@ -64,12 +64,12 @@ def made(world, coordinators):
 
 
 def test_the_term_of_a_day():
-    assert selectors.term_of(TODAY) == (
+    assert selectors.term_of(TODAY, None) == (
         "HT2026",
         selectors.Window(datetime.date(2026, 8, 1), datetime.date(2026, 12, 31)),
     )
-    assert selectors.term_of(datetime.date(2026, 3, 5))[0] == "VT2026"
-    assert selectors.term_of(datetime.date(2026, 7, 15))[0] == "VT2026"
+    assert selectors.term_of(datetime.date(2026, 3, 5), None)[0] == "VT2026"
+    assert selectors.term_of(datetime.date(2026, 7, 15), None)[0] == "VT2026"
 
 
 def test_the_north_coordinator_sees_their_district(world, coordinators, made):

@@ -165,7 +165,7 @@ def test_a_requester_who_lost_the_scope_cannot_download(
     verified_login(client, world.school_a_manager)
     _ask_pdf(client, django_capture_on_commit_callbacks)
     run = ReportRun.objects.get()
-    world.school_a_manager.role_memberships.update(
+    world.school_a_manager.memberships.update(
         ends_on=timezone.localdate() - datetime.timedelta(days=1)
     )
     assert client.get(reverse("reports:run_file", args=[run.public_id])).status_code == 404
