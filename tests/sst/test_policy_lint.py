@@ -25,8 +25,9 @@ ALLOWED: dict[str, str] = {
     "sst/management/commands/create_administrator.py": (
         "creates the first administrator's membership"
     ),
-    "attendance/management/commands/bench_attendance.py": (
-        "benchmark data: creates people with roles, decides no access"
+    "attendance/benchdata.py": (
+        "benchmark data (bench_attendance, bench_reports): creates people with roles, "
+        "decides no access"
     ),
     "attendance/demo.py": "demo data: picks the demo mentors' groups, decides no access",
     "cases/demo.py": "demo data: picks demo people by role, decides no access",

@@ -17,29 +17,19 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gc
 import json
-import logging
 import math
 import os
-import re
-import resource
 import statistics
 import tempfile
-import threading
 import time
-import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import override_settings
@@ -47,126 +37,32 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from attendance import generator, staircase
+from attendance.benchdata import (
+    BENCH_SEED,
+    City,
+    Phase,
+    build_city,
+    checkpoint,
+    clear_bench_data,
+    empty_tables,
+    load_average,
+    mb,
+    measure,
+    phase_json,
+    quiet,
+    refuse_unless_throwaway,
+    server_settings,
+    vacuum,
+)
 from attendance.imports import lessons
 from attendance.models import MonthlyAbsence, next_month
 from attendance.rollup import _SUMS_SQL, month_start, rollup_month
-from sst import access, crypto
-from sst.models import (
-    District,
-    Grade,
-    MentorGroup,
-    Municipality,
-    Role,
-    RoleMembership,
-    School,
-    Student,
-    User,
-)
-from sst.personnummer import Personnummer, luhn_check_digit
-
-SAFE_DATABASE = re.compile(r"(^|[_-])bench$|^test_")
-BENCH_MUNICIPALITY_CODE = "9998"
-BENCH_MUNICIPALITY_NAME = "Benchby kommun (benchmark)"
-BENCH_USER_PREFIX = "bench."
-BENCH_SEED = 20260301
-STUDENTS_PER_SCHOOL = 600
-GROUP_SIZE = 25
-DISTRICTS = 13
-GRADES: tuple[str, ...] = tuple(Grade.values)
-SERIALS = range(980, 1000)  # birth serials 980–999: fictitious, as in the demo
+from sst.models import School, Student, User
 
 TARGET_IMPORT_ROWS_PER_S = 100_000
 TARGET_ROLLUP_RATIO = 1.5
 TARGET_OVERVIEW_P95_MS = 150.0
 TARGET_IMPORT_GROWTH_MB = 64.0  # "flat": RSS may not grow more than this after the first 10 %
-
-
-# ---------------------------------------------------------------- measuring
-
-
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:  # not Linux: the high-water mark is all we have
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-class _RssSampler(threading.Thread):
-    """Samples the resident set size every few milliseconds while a phase runs."""
-
-    def __init__(self, interval: float = 0.02) -> None:
-        super().__init__(daemon=True)
-        self.interval = interval
-        self.samples: list[tuple[float, int]] = []
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            self.samples.append((time.perf_counter(), _rss_bytes()))
-            self.done.wait(self.interval)
-
-    def stop(self) -> None:
-        self.done.set()
-        self.join()
-
-
-@dataclass
-class Phase:
-    name: str
-    seconds: float = 0.0
-    rss_start: int = 0
-    rss_peak: int = 0
-    rss_at_10pct: int = 0
-    maxrss_delta_kb: int = 0
-    traced_peak: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def rss_growth(self) -> int:
-        """Peak RSS above the RSS at 10 % of the phase's time: flat memory keeps this small."""
-        return max(0, self.rss_peak - self.rss_at_10pct)
-
-
-@contextmanager
-def measure(name: str, *, trace: bool) -> Iterator[Phase]:
-    phase = Phase(name)
-    gc.collect()
-    sampler = _RssSampler()
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    phase.rss_start = _rss_bytes()
-    if trace:
-        tracemalloc.start()
-    sampler.start()
-    start = time.perf_counter()
-    try:
-        yield phase
-    finally:
-        end = time.perf_counter()
-        sampler.stop()
-        phase.seconds = end - start
-        if trace:
-            phase.traced_peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-        samples = sampler.samples or [(end, phase.rss_start)]
-        phase.rss_peak = max(rss for _t, rss in samples)
-        early = [rss for t, rss in samples if t <= start + 0.1 * phase.seconds]
-        phase.rss_at_10pct = max(early) if early else phase.rss_start
-        phase.maxrss_delta_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - maxrss
-
-
-def _mb(value: int | None) -> str:
-    return "–" if value is None else f"{value / 2**20:,.0f} MB"
-
-
-def _checkpoint() -> bool:
-    """Start each phase with no dirty buffers left over from the last one (superuser only)."""
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
-    except DatabaseError:  # not allowed for this user: the figures are a little noisier
-        return False
-    return True
 
 
 # ---------------------------------------------------------------- the fictitious city
@@ -185,166 +81,6 @@ def _bench_days(days: int, today: datetime.date) -> list[datetime.date]:
     for _ in range(months_back):
         start = month_start(start - datetime.timedelta(days=1))
     return generator.school_days_from(start, days)
-
-
-def _personnummer(grade_index: int, number_in_grade: int, school_year: int) -> tuple[str, bool]:
-    """A fictitious number: birth year from the grade, serial 980–999, then +60 day numbers."""
-    year = school_year - 6 - grade_index
-    day_of_year = number_in_grade % 365
-    serial = SERIALS[(number_in_grade // 365) % len(SERIALS)]
-    coordination = number_in_grade // (365 * len(SERIALS))
-    if coordination > 1:
-        raise CommandError(f"At most {2 * 365 * len(SERIALS) * len(GRADES)} students.")
-    born = datetime.date(year, 1, 1) + datetime.timedelta(days=day_of_year)
-    yymmdd = f"{born:%y%m}{born.day + 60 * coordination:02d}"
-    check = luhn_check_digit(f"{yymmdd}{serial}")
-    return f"{year:04d}{yymmdd[2:]}{serial}{check}", bool(coordination)
-
-
-@dataclass
-class City:
-    municipality: Municipality
-    schools: list[School]
-    students: list[generator.GenStudent]
-    principal: User
-    groups: int = 0
-    users: int = 0
-
-
-def _build_city(total: int, today: datetime.date, out: Callable[[str], None]) -> City:
-    """Schools, groups, students and staff with bulk inserts; returns what the bench needs."""
-    municipality = Municipality.objects.create(
-        code=BENCH_MUNICIPALITY_CODE, name=BENCH_MUNICIPALITY_NAME
-    )
-    districts = District.objects.bulk_create(
-        District(municipality=municipality, name=f"Bench-stadsdel {n + 1:02d}")
-        for n in range(DISTRICTS)
-    )
-    school_count = max(1, math.ceil(total / STUDENTS_PER_SCHOOL))
-    schools = School.objects.bulk_create(
-        School(
-            district=districts[n % len(districts)],
-            name=f"Benchskolan {n + 1:03d}",
-            unit_code=f"98{n + 1:06d}",
-        )
-        for n in range(school_count)
-    )
-    # Students: school by school, grade by grade, classes of about GROUP_SIZE.
-    per_school = math.ceil(total / school_count)
-    plan: list[tuple[int, int, int]] = []  # (school, grade, group) per student
-    group_keys: dict[tuple[int, int, int], None] = {}
-    for index in range(total):
-        school, position = divmod(index, per_school)
-        in_school = min(per_school, total - school * per_school)
-        grade = position * len(GRADES) // in_school
-        per_grade = max(1, math.ceil(in_school / len(GRADES)))
-        groups_in_grade = max(1, round(per_grade / GROUP_SIZE))
-        key = (school, grade, position % groups_in_grade)
-        plan.append(key)
-        group_keys.setdefault(key)
-    groups = dict(
-        zip(
-            group_keys,
-            MentorGroup.objects.bulk_create(
-                (
-                    MentorGroup(school=schools[s], name=f"{GRADES[g]}{chr(65 + n)}")
-                    for s, g, n in group_keys
-                ),
-                batch_size=5000,
-            ),
-            strict=True,
-        )
-    )
-    school_year = today.year if today.month >= 7 else today.year - 1
-    in_grade = [0] * len(GRADES)
-    profiles = generator.profiles(total, seed=BENCH_SEED)
-    rows, students = [], []
-    for index, (school, grade, group) in enumerate(plan):
-        number, coordination = _personnummer(grade, in_grade[grade], school_year)
-        in_grade[grade] += 1
-        rows.append(
-            Student(
-                personnummer_ciphertext=crypto.encrypt(number),
-                personnummer_hash=crypto.lookup_hash(number),
-                is_coordination_number=coordination,
-                earliest_birth_date=Personnummer(number).earliest_birth_date,
-                first_name="Bench",
-                last_name=f"Elev {index + 1}",
-                school=schools[school],
-                mentor_group=groups[school, grade, group],
-                grade=GRADES[grade],
-                gender="other",
-            )
-        )
-        students.append(
-            generator.GenStudent(number, schools[school].unit_code, GRADES[grade], profiles[index])
-        )
-    Student.objects.bulk_create(rows, batch_size=5000)
-
-    # Staff: a principal and a counsellor per school, a mentor per group (alert recipients).
-    password = make_password(None)
-    people: list[tuple[str, str, School | None, MentorGroup | None]] = []
-    for unit in schools:
-        people.append((f"rektor.{unit.unit_code}", Role.PRINCIPAL, unit, None))
-        people.append((f"kurator.{unit.unit_code}", Role.COUNSELLOR, unit, None))
-    for mentor_group in groups.values():
-        name = f"mentor.{mentor_group.school.unit_code}.{mentor_group.name}"
-        people.append((name, Role.MENTOR, None, mentor_group))
-    users = User.objects.bulk_create(
-        (
-            User(username=f"{BENCH_USER_PREFIX}{name}", password=password, first_name="Bench")
-            for name, *_rest in people
-        ),
-        batch_size=5000,
-    )
-    RoleMembership.objects.bulk_create(
-        (
-            RoleMembership(user=user, role=role, school=school, mentor_group=group)
-            for user, (_name, role, school, group) in zip(users, people, strict=True)
-        ),
-        batch_size=5000,
-    )
-    principal = users[0]
-    access.sync_user_permissions(principal)
-    out(
-        f"  {len(schools)} schools in {len(districts)} districts, {len(groups)} mentor groups, "
-        f"{total} students, {len(users)} staff"
-    )
-    return City(municipality, schools, students, principal, len(groups), len(users))
-
-
-def _empty(*tables: str) -> None:
-    """TRUNCATE (the checks made sure only bench data is there); DELETE inside a test's
-    transaction, where deferred foreign-key checks still pending forbid TRUNCATE."""
-    names = [connection.ops.quote_name(table) for table in tables]
-    with connection.cursor() as cursor:
-        if connection.in_atomic_block:
-            for name in names:
-                cursor.execute(f"DELETE FROM {name}")  # noqa: S608 (our own table names)
-        else:
-            cursor.execute(f"TRUNCATE {', '.join(names)} CASCADE")
-
-
-def _clear_bench_data() -> None:
-    """Remove what an earlier run left (the checks ensure there is nothing else to remove)."""
-    municipality = Municipality.objects.filter(code=BENCH_MUNICIPALITY_CODE).first()
-    _empty(
-        "attendance_lesson",
-        "attendance_monthlyabsence",
-        "attendance_alertrecipient",
-        "attendance_alert",
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_bare_copy")
-    User.objects.filter(username__startswith=BENCH_USER_PREFIX).delete()
-    if municipality is None:
-        return
-    schools = School.objects.filter(district__municipality=municipality)
-    Student.objects.filter(school__in=schools)._raw_delete(connection.alias)  # type: ignore[attr-defined]
-    MentorGroup.objects.filter(school__in=schools).delete()
-    schools.delete()
-    District.objects.filter(municipality=municipality).delete()
-    municipality.delete()
 
 
 # ---------------------------------------------------------------- the command
@@ -387,39 +123,7 @@ class Command(BaseCommand):
     # ------------------------------------------------------------ safety
 
     def _refuse_unless_throwaway(self) -> str:
-        if settings.PRODUCTION:
-            raise CommandError(
-                "bench_attendance refuses to run in production (SST_ENVIRONMENT=production)."
-            )
-        if connection.vendor != "postgresql":
-            raise CommandError(
-                f"bench_attendance needs PostgreSQL; this database is {connection.vendor}. "
-                "Create a throwaway database and point DATABASE_URL at it, e.g.\n"
-                "  createdb -h 127.0.0.1 -U postgres sst_bench\n"
-                "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/sst_bench "
-                "manage.py migrate\n"
-                "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/sst_bench "
-                "manage.py bench_attendance"
-            )
-        name = str(connection.settings_dict["NAME"])
-        if not SAFE_DATABASE.search(name):
-            raise CommandError(
-                f"The database {name!r} is not a throwaway benchmark database: its name must "
-                "end in 'bench' (e.g. sst_bench). The benchmark writes and deletes millions "
-                "of rows; it never runs against a database with real data."
-            )
-        executor = MigrationExecutor(connection)
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            raise CommandError(f"Run `manage.py migrate` on {name!r} first.")
-        others = Student.objects.exclude(
-            school__district__municipality__code=BENCH_MUNICIPALITY_CODE
-        ).count()
-        if others:
-            raise CommandError(
-                f"The database {name!r} holds {others} students the benchmark did not create: "
-                "use an empty database made for benchmarking."
-            )
-        return name
+        return refuse_unless_throwaway("bench_attendance")
 
     # ------------------------------------------------------------ the run
 
@@ -428,25 +132,25 @@ class Command(BaseCommand):
         if total < 10 or day_count < 1 or options["requests"] < 1:
             raise CommandError("--students at least 10, --days and --requests at least 1.")
         database = self._refuse_unless_throwaway()
-        with _quiet("sst.audit", "celery", "kombu"):
+        with quiet("sst.audit", "celery", "kombu"):
             self._bench(database, total, day_count, options)
 
     def _bench(self, database: str, total: int, day_count: int, options: dict[str, Any]) -> None:
         out = self.stdout.write
         today = timezone.localdate()
         days = _bench_days(day_count, today)
-        server = _server_settings()
+        server = server_settings()
         out(
             f"Benchmark on {database!r} (PostgreSQL {server['server_version']}; "
             f"shared_buffers {server['shared_buffers']}, max_wal_size {server['max_wal_size']}, "
             f"autovacuum {server['autovacuum']}), "
-            f"{os.cpu_count()} CPUs, load average {_load()}: {total} students × {len(days)} "
+            f"{os.cpu_count()} CPUs, load average {load_average()}: {total} students × {len(days)} "
             f"school days ({days[0]} – {days[-1]})."
         )
         out("Setup (not measured):")
         clock = time.perf_counter()
-        _clear_bench_data()
-        city = _build_city(total, today, out)
+        clear_bench_data()
+        city = build_city(total, today, out)
         out(f"  organisation and students in {time.perf_counter() - clock:.1f} s")
 
         csv_dir = options["csv_dir"] or Path(tempfile.gettempdir())
@@ -468,7 +172,7 @@ class Command(BaseCommand):
             bench.timed_pass()
             if options["memory_pass"]:
                 bench.memory_pass()
-            out(f"Load average at the end: {_load()}.")
+            out(f"Load average at the end: {load_average()}.")
             bench.table()
         finally:
             if options["keep"]:
@@ -476,7 +180,7 @@ class Command(BaseCommand):
             else:
                 path.unlink(missing_ok=True)
                 clock = time.perf_counter()
-                _clear_bench_data()
+                clear_bench_data()
                 out(f"Bench data removed ({time.perf_counter() - clock:.1f} s; --keep keeps it).")
         if options["json"]:
             figures = {
@@ -491,60 +195,10 @@ class Command(BaseCommand):
                 "last_day": days[-1].isoformat(),
                 "rows": rows,
                 "csv_mb": round(size / 2**20, 1),
-                "phases": {name: _phase_json(phase) for name, phase in bench.phases.items()},
+                "phases": {name: phase_json(phase) for name, phase in bench.phases.items()},
                 "traced": {name: round(peak / 2**20, 1) for name, peak in bench.traced.items()},
             }
             options["json"].write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-
-
-@contextmanager
-def _quiet(*names: str) -> Iterator[None]:
-    """The audit trail echoes every write and the overview's every request to the log."""
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
-def _load() -> str:
-    try:
-        return " ".join(f"{value:.1f}" for value in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def _server_settings() -> dict[str, str]:
-    names = (
-        "server_version",
-        "shared_buffers",
-        "max_wal_size",
-        "synchronous_commit",
-        "work_mem",
-        "autovacuum",
-    )
-    with connection.cursor() as cursor:
-        values = {}
-        for name in names:
-            cursor.execute(f"SHOW {name}")
-            values[name] = str(cursor.fetchone()[0])
-    return values
-
-
-def _vacuum(*tables: str) -> float:
-    """What autovacuum does after a bulk write (it may be off, as on a CI database server):
-    visibility map, hint bits and planner statistics. Tests run inside a transaction, where
-    VACUUM is not allowed: ANALYZE only."""
-    clock = time.perf_counter()
-    with connection.cursor() as cursor:
-        for table in tables:
-            verb = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
-            cursor.execute(f"{verb} {connection.ops.quote_name(table)}")
-    return time.perf_counter() - clock
 
 
 class _Bench:
@@ -565,11 +219,11 @@ class _Bench:
         out("Measuring (tracemalloc off):")
         self._import()
         self._bare_copy()
-        seconds = _vacuum("attendance_lesson")
+        seconds = vacuum("attendance_lesson")
         out(f"  (VACUUM ANALYZE of the lessons, not measured: {seconds:.1f} s)")
         self._rollup()
         self._staircase()
-        seconds = _vacuum(
+        seconds = vacuum(
             "attendance_monthlyabsence", "attendance_alert", "attendance_alertrecipient"
         )
         out(f"  (VACUUM ANALYZE of the rollup and alerts, not measured: {seconds:.1f} s)")
@@ -588,7 +242,7 @@ class _Bench:
             finally:
                 commit_time[0] += time.perf_counter() - start
 
-        _checkpoint()
+        checkpoint()
         connection.commit = commit  # type: ignore[method-assign]
         try:
             with self.path.open("rb") as stream, measure("import", trace=False) as phase:
@@ -615,7 +269,7 @@ class _Bench:
         )
 
     def _bare_copy(self) -> None:
-        _checkpoint()
+        checkpoint()
         with connection.cursor() as cursor:
             cursor.execute(
                 """CREATE TABLE bench_bare_copy (personnummer text, skolenhetskod text,
@@ -652,14 +306,14 @@ class _Bench:
 
     def _rollup(self) -> None:
         self._bare_aggregate()  # warm-up: the same pages for everyone
-        _checkpoint()
+        checkpoint()
         with measure("bare_aggregate", trace=False) as phase:
             phase.extra = {"students": self._bare_aggregate()}
         self.phases["bare_aggregate"] = phase
         with measure("bare_aggregate_serial", trace=False) as phase:
             phase.extra = {"students": self._bare_aggregate(serial=True)}
         self.phases["bare_aggregate_serial"] = phase
-        _checkpoint()
+        checkpoint()
         with measure("rollup", trace=False) as phase:
             rolled = sum(rollup_month(month) for month in self.months)
         bare = self.phases["bare_aggregate"].seconds
@@ -678,7 +332,7 @@ class _Bench:
         )
 
     def _staircase(self) -> None:
-        _checkpoint()
+        checkpoint()
         with measure("staircase", trace=False) as phase:
             evaluations = [staircase.evaluate_month(month) for month in self.months]
         phase.extra = {
@@ -732,12 +386,14 @@ class _Bench:
             self.traced[label] = phase.traced_peak or 0
             self.phases[label] = phase
             phase.extra = {"rows": min(count, self.rows)}
-            out(f"  import of {min(count, self.rows)} rows: Python peak {_mb(phase.traced_peak)}")
+            out(f"  import of {min(count, self.rows)} rows: Python peak {mb(phase.traced_peak)}")
         with measure("rollup_traced", trace=True) as phase:
             for month in self.months:
                 rollup_month(month)
         self.traced["rollup"] = phase.traced_peak or 0
-        _empty("attendance_alertrecipient", "attendance_alert")  # the alerts again, from nothing
+        empty_tables(
+            "attendance_alertrecipient", "attendance_alert"
+        )  # the alerts again, from nothing
         with measure("staircase_traced", trace=True) as phase:
             for month in self.months:
                 staircase.evaluate_month(month)
@@ -746,8 +402,8 @@ class _Bench:
             _time_overview(self.city.principal, self.city.schools[0], self.months[-1], 5)
         self.traced["overview"] = phase.traced_peak or 0
         out(
-            f"  rollup {_mb(self.traced['rollup'])}, staircase {_mb(self.traced['staircase'])}, "
-            f"overview {_mb(self.traced['overview'])}"
+            f"  rollup {mb(self.traced['rollup'])}, staircase {mb(self.traced['staircase'])}, "
+            f"overview {mb(self.traced['overview'])}"
         )
 
     # ------------------------------------------------------------ report
@@ -823,9 +479,9 @@ class _Bench:
                 name,
                 figure,
                 target,
-                _mb(peak),
-                _mb(phase.rss_peak - phase.rss_start),
-                _mb(phase.maxrss_delta_kb * 1024),
+                mb(peak),
+                mb(phase.rss_peak - phase.rss_start),
+                mb(phase.maxrss_delta_kb * 1024),
             )
             for name, figure, target, phase, peak in lines
         ]
@@ -838,8 +494,8 @@ class _Bench:
         out("")
         flat_rss = imp.rss_growth <= TARGET_IMPORT_GROWTH_MB * 2**20
         line = (
-            f"Import memory: RSS {_mb(imp.rss_at_10pct)} at 10 % of the import, peak "
-            f"{_mb(imp.rss_peak)} (growth {_mb(imp.rss_growth)}, flat ≤ "
+            f"Import memory: RSS {mb(imp.rss_at_10pct)} at 10 % of the import, peak "
+            f"{mb(imp.rss_peak)} (growth {mb(imp.rss_growth)}, flat ≤ "
             f"{TARGET_IMPORT_GROWTH_MB:.0f} MB: {verdict(flat_rss)})"
         )
         if "import_small" in traced:
@@ -848,7 +504,7 @@ class _Bench:
             rows_large = phases["import_large"].extra["rows"]
             flat_traced = large <= 1.25 * small + 2**20
             line += (
-                f"; Python peak {_mb(small)} for {rows_small} rows, {_mb(large)} for "
+                f"; Python peak {mb(small)} for {rows_small} rows, {mb(large)} for "
                 f"{rows_large} rows (flat: ≤ 1.25 ×: {verdict(flat_traced)})"
             )
         out(line + ".")
@@ -917,17 +573,3 @@ def _time_overview(
         list(steps.all())
         timings.append(time.perf_counter() - start)
     return timings, note
-
-
-def _phase_json(phase: Phase) -> dict[str, Any]:
-    return {
-        "seconds": round(phase.seconds, 3),
-        "rss_start_mb": round(phase.rss_start / 2**20, 1),
-        "rss_peak_mb": round(phase.rss_peak / 2**20, 1),
-        "rss_growth_after_10pct_mb": round(phase.rss_growth / 2**20, 1),
-        "ru_maxrss_delta_mb": round(phase.maxrss_delta_kb / 1024, 1),
-        "tracemalloc_peak_mb": None
-        if phase.traced_peak is None
-        else round(phase.traced_peak / 2**20, 1),
-        **{k: round(v, 3) if isinstance(v, float) else v for k, v in phase.extra.items()},
-    }
