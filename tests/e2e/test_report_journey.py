@@ -81,9 +81,8 @@ def test_a_manager_downloads_the_term_report_pdf(
         page.get_by_role("link", name="Ladda ner PDF:en").click()
     download = download_info.value
     assert download.suggested_filename.startswith("terminsrapport-HT2025")
-    text = " ".join(
-        p.extract_text() for p in PdfReader(io.BytesIO(open(download.path(), "rb").read())).pages
-    )
+    with open(download.path(), "rb") as pdf:
+        text = " ".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(pdf.read())).pages)
     assert "Norr" in text and "HT2025" in text
     # Norr's total: school A's 3003 of 14000 minutes and school B's 160 of 1000 → 21,09 %.
     assert "21,09" in text
