@@ -171,15 +171,16 @@ def test_database_and_broker_are_the_compose_services(compose: dict, name: str) 
     assert postgres["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
 
 
-def test_web_and_worker_share_the_import_upload_directory(compose: dict) -> None:
-    """web stores an uploaded import file, worker reads it: the same volume, where the
-    settings look for it."""
+@pytest.mark.parametrize("setting", ["IMPORT_UPLOAD_DIR", "PRIVATE_FILES_DIR"])
+def test_web_and_worker_share_the_file_directories(compose: dict, setting: str) -> None:
+    """web stores an uploaded import file and worker reads it; worker makes a term-report PDF
+    and web hands it out: the same named volume, where the settings look for it."""
     mounts = {}
     for name in ("web", "worker"):
         service = compose["services"][name]
-        upload_dir = service_environment(service)["IMPORT_UPLOAD_DIR"]
-        volumes = [v for v in service.get("volumes", []) if v.split(":")[1] == upload_dir]
-        assert volumes, f"{name} has no volume at IMPORT_UPLOAD_DIR ({upload_dir})"
+        folder = service_environment(service)[setting]
+        volumes = [v for v in service.get("volumes", []) if v.split(":")[1] == folder]
+        assert volumes, f"{name} has no volume at {setting} ({folder})"
         mounts[name] = volumes[0].split(":")[0]
     assert mounts["web"] == mounts["worker"]
     assert mounts["web"] in compose["volumes"], "a named volume, not a host folder"
