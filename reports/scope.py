@@ -111,9 +111,12 @@ def parse_scope(text: str) -> Scope:
         if kind == "school" and key:
             return Scope(kind, School.objects.select_related("district").get(unit_code=key))
     except (ValueError, Municipality.DoesNotExist, District.DoesNotExist, School.DoesNotExist):
-        raise ValidationError(
-            _("There is no %(kind)s %(key)s.") % {"kind": kind, "key": key[:40]}
-        ) from None
+        messages = {
+            "municipality": _("There is no municipality %(key)s."),
+            "district": _("There is no district %(key)s."),
+            "school": _("There is no school with the school unit code %(key)s."),
+        }
+        raise ValidationError(messages[kind] % {"key": key[:40]}) from None
     except District.MultipleObjectsReturned:
         raise ValidationError(
             _("More than one district is called %(key)s: give its id.") % {"key": key[:40]}
