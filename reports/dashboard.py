@@ -17,8 +17,9 @@ from attendance.selectors import previous_month
 from . import case_report, charts, figures
 from .case_report import overview_table
 from .scope import Scope
-from .suppression import Share, count_of_group, line, percent2, total
-from .tables import Cell, Column, Table
+from .suppression import Share, count_of_group, percent2, total
+from .tables import Column, Table
+from .term_report import absence_shares, chart_value, staircase_table
 from .terms import Term, term_containing
 
 
@@ -46,21 +47,11 @@ def build_dashboard(scope: Scope, *, today: datetime.date) -> Dashboard:
     months_so_far = [m for m in term.months if m <= this_month]
 
     step_months = figures.steps_per_month(schools, [previous_month(this_month), this_month])
-    staircase = Table(
+    staircase = staircase_table(
+        list(reversed(step_months)),
         name="trappan_denna_manad",
         title=_("The staircase this month and last month"),
-        columns=[
-            Column("manad", _("Month"), numeric=False),
-            Column("elever", _("Students")),
-            Column("under_steg_2", _("Below step 2")),
-            Column("steg_2", _("Step 2")),
-            Column("steg_3", _("Step 3")),
-            Column("steg_4", _("Step 4")),
-        ],
     )
-    for steps in reversed(step_months):
-        cells = line([steps.steps[step] for step in figures.STEPS], steps.students)
-        staircase.rows.append([_month(steps.month), total(steps.students), *cells])
 
     trend_rows = figures.absence_per_month(schools, months_so_far)
     trend = Table(
@@ -76,22 +67,9 @@ def build_dashboard(scope: Scope, *, today: datetime.date) -> Dashboard:
     for row in trend_rows:
         m = row.minutes
         students = total(m.students)
-        trend.rows.append(
-            [
-                _month(row.month),
-                students,
-                Share(percent2(m.absent_min, m.scheduled_min), suppressed=students.suppressed),
-                Share(percent2(m.valid_min, m.scheduled_min), suppressed=students.suppressed),
-            ]
-        )
+        trend.rows.append([_month(row.month), students, *absence_shares(m, students)])
     trend_chart = None
     if trend.rows:
-
-        def value(cell: Cell) -> float | None:
-            if isinstance(cell, Share) and not cell.suppressed and cell.value is not None:
-                return float(cell.value)
-            return None
-
         trend_chart = charts.lines(
             title=trend.title,
             alt=_(
@@ -102,8 +80,8 @@ def build_dashboard(scope: Scope, *, today: datetime.date) -> Dashboard:
             table=trend.name,
             labels=[str(row[0]) for row in trend.rows],
             series=[
-                (_("Absence %"), [value(row[2]) for row in trend.rows]),
-                (_("Of which valid %"), [value(row[3]) for row in trend.rows]),
+                (_("Absence %"), [chart_value(row[2]) for row in trend.rows]),
+                (_("Of which valid %"), [chart_value(row[3]) for row in trend.rows]),
             ],
             y_title=_("Absence %"),
         )

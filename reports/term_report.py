@@ -126,10 +126,11 @@ def _month_span(term: Term) -> str:
     return f"{date_format(first, 'F')}–{date_format(last, 'F Y')}"
 
 
-def _chart_value(cell: Count | Share) -> float | None:
-    if cell.suppressed or cell.value is None:
-        return None
-    return float(cell.value)
+def chart_value(cell: Cell) -> float | None:
+    """A shown count or share as a chart's point; a suppressed one is a gap."""
+    if isinstance(cell, Count | Share) and not cell.suppressed and cell.value is not None:
+        return float(cell.value)
+    return None
 
 
 def _grade_label(grade: str) -> str:
@@ -155,21 +156,14 @@ def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
     for row, count in zip(per_grade, counts, strict=True):
         m = row.minutes
         grade_table.rows.append(
-            [
-                term.code,
-                _grade_label(row.grade),
-                count,
-                Share(percent2(m.absent_min, m.scheduled_min), suppressed=count.suppressed),
-                Share(percent2(m.valid_min, m.scheduled_min), suppressed=count.suppressed),
-            ]
+            [term.code, _grade_label(row.grade), count, *absence_shares(m, count)]
         )
     whole_count = total(whole.students)
     grade_table.total = [
         term.code,
         _("All grades"),
         whole_count,
-        Share(percent2(whole.absent_min, whole.scheduled_min), suppressed=whole_count.suppressed),
-        Share(percent2(whole.valid_min, whole.scheduled_min), suppressed=whole_count.suppressed),
+        *absence_shares(whole, whole_count),
     ]
 
     shares = figures.shares_above(schools, terms)
@@ -200,7 +194,7 @@ def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
             above = count_of_group(term_shares.above[limit], term_shares.students)
             part = share(above, term_shares.students, group_suppressed=students.suppressed)
             cells += [above, part]
-            series[limit].append(_chart_value(part))
+            series[limit].append(chart_value(part))
         share_table.rows.append(cells)
 
     grade_chart = charts.bars(
@@ -213,8 +207,8 @@ def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
         table=grade_table.name,
         labels=[str(row[1]) for row in grade_table.rows],
         series=[
-            (_("Absence %"), [_chart_value(row[3]) for row in grade_table.rows]),  # type: ignore[arg-type]
-            (_("Of which valid %"), [_chart_value(row[4]) for row in grade_table.rows]),  # type: ignore[arg-type]
+            (_("Absence %"), [chart_value(row[3]) for row in grade_table.rows]),
+            (_("Of which valid %"), [chart_value(row[4]) for row in grade_table.rows]),
         ],
         y_title=_("Absence %"),
     )
@@ -240,33 +234,51 @@ def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
     )
 
 
-def _staircase_section(scope: Scope, term: Term) -> Section:
-    months = figures.steps_per_month(scope.schools(), term.months)
-    step_labels = {
-        0: _("Below step 2"),
-        2: _("Step 2"),
-        3: _("Step 3"),
-        4: _("Step 4"),
-    }
+def step_labels() -> dict[int, str]:
+    return {0: _("Below step 2"), 2: _("Step 2"), 3: _("Step 3"), 4: _("Step 4")}
+
+
+def staircase_table(months: list[figures.MonthSteps], *, name: str, title: str) -> Table:
+    """Students per step, a row per month: each row a line that adds up to its students."""
+    labels = step_labels()
     table = Table(
-        name="trappan_per_manad",
-        title=_("The staircase: students per step and month, %(term)s") % {"term": term.code},
+        name=name,
+        title=title,
         columns=[
             Column("manad", _("Month"), numeric=False),
             Column("elever", _("Students")),
             *[
-                Column(f"steg_{step}" if step else "under_steg_2", step_labels[step])
+                Column(f"steg_{step}" if step else "under_steg_2", labels[step])
                 for step in figures.STEPS
             ],
         ],
     )
-    series: dict[int, list[float | None]] = {step: [] for step in figures.STEPS if step}
     for month in months:
         cells = line([month.steps[step] for step in figures.STEPS], month.students)
         table.rows.append([_month_name(month.month), total(month.students), *cells])
-        for step, cell in zip(figures.STEPS, cells, strict=True):
-            if step:
-                series[step].append(_chart_value(cell))
+    return table
+
+
+def absence_shares(minutes: figures.Minutes, students: Count) -> list[Cell]:
+    """Absence % and valid %, two decimals, suppressed with the students' count."""
+    return [
+        Share(percent2(minutes.absent_min, minutes.scheduled_min), suppressed=students.suppressed),
+        Share(percent2(minutes.valid_min, minutes.scheduled_min), suppressed=students.suppressed),
+    ]
+
+
+def _staircase_section(scope: Scope, term: Term) -> Section:
+    table = staircase_table(
+        figures.steps_per_month(scope.schools(), term.months),
+        name="trappan_per_manad",
+        title=_("The staircase: students per step and month, %(term)s") % {"term": term.code},
+    )
+    labels = step_labels()
+    first_step_column = 3  # month, students, below step 2, then steps 2, 3, 4
+    series = [
+        (labels[step], [chart_value(row[first_step_column + i]) for row in table.rows])
+        for i, step in enumerate(figures.STEPS[1:])
+    ]
     chart = charts.lines(
         title=table.title,
         alt=_(
@@ -276,7 +288,7 @@ def _staircase_section(scope: Scope, term: Term) -> Section:
         % {"term": term.code, "table": table.title},
         table=table.name,
         labels=[str(row[0]) for row in table.rows],
-        series=[(step_labels[step], values) for step, values in series.items()],
+        series=series,
         y_title=_("Students"),
     )
     return Section(_("The absence staircase"), [table], [chart] if table.rows else [])
