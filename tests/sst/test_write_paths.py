@@ -24,6 +24,7 @@ from cases.models import (
 )
 from followup.models import FollowUp
 from referrals.models import Referral
+from reports.models import ReportRun
 from sst.models import School, Student, User
 
 from ..conftest import verified_login
@@ -52,7 +53,15 @@ def _objects(school: School) -> dict[str, str]:
         school_scope=school,
         status=ImportStatus.SUCCEEDED,
     )
+    # A term report PDF Ekbacken's own manager asked for.
+    report_run = ReportRun.objects.create(
+        requested_by=User.objects.get(username="chef.ekbacken"),
+        scope_key=f"school:{school.unit_code}",
+        scope_label=school.name,
+        term_code="HT2026",
+    )
     return {
+        "run_id": str(report_run.public_id),
         "case": str(case.public_id),
         "student": str(student.public_id),
         "import": str(run.public_id),
@@ -106,6 +115,8 @@ def _payload(school: School, student: Student, principal: User) -> dict[str, obj
         "approval": "approved",
         "outcome": "attended",
         "elev": str(student.public_id),  # the desk inbox's bulk acknowledge
+        "scope": f"school:{school.unit_code}",  # a term report of Ekbacken
+        "term": "HT2026",
     }
 
 
