@@ -21,6 +21,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
@@ -40,10 +41,6 @@ logger = logging.getLogger(__name__)
 
 class CapExceeded(Exception):
     """The run met its time or memory cap."""
-
-
-def _private() -> object:
-    return storages["private"]
 
 
 def report_run_request(*, by: User, scope: Scope, term: Term) -> ReportRun:
@@ -172,7 +169,7 @@ def report_run_for(user: access.AnyUser, public_id: uuid.UUID | str) -> ReportRu
         raise access.refuse(user, audit.AuditObjectType.REPORT_RUN, public_id)
     try:
         scope = parse_scope(run.scope_key)
-    except Exception:
+    except ValidationError:  # the place is gone
         raise access.refuse(user, audit.AuditObjectType.REPORT_RUN, public_id) from None
     if not may_see(user, scope):
         raise access.refuse(user, audit.AuditObjectType.REPORT_RUN, public_id, scope=run.scope_key)

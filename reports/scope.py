@@ -20,8 +20,6 @@ from sst import access
 from sst.capabilities import Capability
 from sst.models import District, Municipality, School
 
-KINDS = ("municipality", "district", "school")
-
 
 @dataclass(frozen=True)
 class Scope:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -322,7 +321,3 @@ def build_term_report(
         sections=sections,
         threshold=threshold(),
     )
-
-
-def shown_percent(value: Decimal | None) -> str:
-    return "–" if value is None else f"{value:.2f}".replace(".", ",")

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from attendance.calendar import SchoolCalendar, calendar_for
-from attendance.models import Season, next_month, school_year_of
+from attendance.models import Season, next_month
 
 _CODE = re.compile(r"^(HT|VT)\s*(\d{2}|\d{4})$", re.IGNORECASE)
 
@@ -110,8 +110,3 @@ def terms_offered(today: datetime.date, *, municipality_id: int | None = None) -
         else:
             terms.append(_term(calendar, Season.AUTUMN, before.year - 1))
     return terms
-
-
-def school_year_label(term: Term) -> str:
-    year = school_year_of(term.start)
-    return f"{year}/{(year + 1) % 100:02d}"
