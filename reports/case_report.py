@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from . import charts
 from .case_figures import AbsenceAt, CaseFigures, Distribution, Median, case_figures
 from .scope import Scope
-from .suppression import Count, line, median_label, threshold, total
+from .suppression import Count, count_of_group, line, median_label, threshold, total
 from .tables import Cell, Column, Table
 from .terms import Term
 
@@ -74,15 +74,30 @@ def overview_table(figures: CaseFigures, term: Term) -> Table:
         table.rows.append(cells)
 
     row(_("Ongoing cases (now)"), figures.ongoing, None)
-    row(_("of which in maintenance"), figures.in_maintenance, None)
+    # Of the ongoing cases: hidden also when few are not in maintenance (rule 2).
+    table.rows.append(
+        [
+            _("of which in maintenance"),
+            count_of_group(figures.in_maintenance, figures.ongoing),
+            now,
+        ]
+    )
     row(_("Waiting in the queue (now)"), figures.queued, None)
     row(_("Cases opened"), figures.opened, figures.opened_12_months)
     row(_("Cases closed"), figures.closed, figures.closed_12_months)
     term_refs, year_refs = figures.referrals, figures.referrals_12_months
     row(_("Referrals received"), term_refs.received, year_refs.received)
-    row(_("Referrals accepted"), term_refs.accepted, year_refs.accepted)
-    row(_("Referrals rejected"), term_refs.rejected, year_refs.rejected)
-    row(_("Referrals redirected"), term_refs.redirected, year_refs.redirected)
+    # The forum's decisions add up to the referrals decided: a lone small kind of decision
+    # takes the next smallest with it (rule 3).
+    decided = [
+        (_("Referrals accepted"), term_refs.accepted, year_refs.accepted),
+        (_("Referrals rejected"), term_refs.rejected, year_refs.rejected),
+        (_("Referrals redirected"), term_refs.redirected, year_refs.redirected),
+    ]
+    in_term = line([n for _label, n, _y in decided])
+    in_year = line([y for _label, _n, y in decided])
+    for (label, _n, _y), a, b in zip(decided, in_term, in_year, strict=True):
+        table.rows.append([label, a, b])
     return table
 
 

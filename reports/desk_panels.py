@@ -12,7 +12,7 @@ from sst import access
 
 from . import figures
 from .scope import scopes_of
-from .suppression import line, total
+from .suppression import hidden_below, line, total
 
 
 def reports_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
@@ -28,8 +28,14 @@ def reports_panel(request: HttpRequest) -> tuple[str, dict[str, Any]] | None:
     steps = None
     if rows:
         row = rows[0]
-        cells = line([row.steps[step] for step in figures.STEPS], row.students)
-        steps = {"students": total(row.students), "cells": cells}
+        tree = first.tree()
+        cells = line(
+            [row.steps[step] for step in figures.STEPS],
+            row.students,
+            hidden=[hidden_below(row.steps_by_school[step], tree) for step in figures.STEPS],
+        )
+        students = total(row.students, hidden=hidden_below(row.students_by_school, tree))
+        steps = {"students": students, "cells": cells}
     return "reports/desk_panel.html", {
         "scopes": scopes,
         "first": first,

@@ -61,33 +61,56 @@ class Minutes(AbsencePercentages):
     invalid_min: int
 
 
+# Counts per school (school id → count), for the rule that a scope's figure must not give a
+# small figure of a place below it away (``suppression.hidden_below``).
+PerSchool = dict[int, int]
+
+
 @dataclass(frozen=True)
 class GradeAbsence:
     grade: str
     minutes: Minutes
+    students_by_school: PerSchool
 
 
 def absence_per_grade(schools: QuerySet[School], term: Term) -> list[GradeAbsence]:
     """Per grade (in the register's order) the students with scheduled time in the term and
-    their minutes; grades without any are left out. One query."""
+    their minutes, and the students per school; grades without any are left out. One
+    query."""
     school_sql, school_params = _schools_sql(schools)
     rows = _rows(
         f"""
-        SELECT s.grade, COUNT(DISTINCT m.student_id), SUM(m.scheduled_min), SUM(m.valid_min),
-               SUM(m.invalid_min)
+        SELECT s.grade, s.school_id, COUNT(DISTINCT m.student_id), SUM(m.scheduled_min),
+               SUM(m.valid_min), SUM(m.invalid_min)
         FROM attendance_monthlyabsence m
         JOIN sst_student s ON s.id = m.student_id
         WHERE m.month IN ({_placeholders(term.months)}) AND m.scheduled_min > 0
           AND s.school_id IN ({school_sql})
-        GROUP BY s.grade
+        GROUP BY s.grade, s.school_id
         """,  # noqa: S608
         (*term.months, *school_params),
     )
-    by_grade = {
-        grade: Minutes(int(students), int(scheduled), int(valid), int(invalid))
-        for grade, students, scheduled, valid, invalid in rows
-    }
-    return [GradeAbsence(grade, by_grade[grade]) for grade in Grade.values if grade in by_grade]
+    sums: dict[str, list[int]] = {}
+    by_school: dict[str, PerSchool] = {}
+    for grade, school_id, students, scheduled, valid, invalid in rows:
+        total = sums.setdefault(grade, [0, 0, 0, 0])
+        for i, value in enumerate((students, scheduled, valid, invalid)):
+            total[i] += int(value)
+        by_school.setdefault(grade, {})[int(school_id)] = int(students)
+    return [
+        GradeAbsence(grade, Minutes(*sums[grade]), by_school[grade])
+        for grade in Grade.values
+        if grade in sums
+    ]
+
+
+def students_by_school(per_grade: Sequence[GradeAbsence]) -> PerSchool:
+    """All grades' students per school (a student has one grade)."""
+    result: PerSchool = {}
+    for grade in per_grade:
+        for school_id, n in grade.students_by_school.items():
+            result[school_id] = result.get(school_id, 0) + n
+    return result
 
 
 def absence_total(per_grade: Sequence[GradeAbsence]) -> Minutes:
@@ -105,6 +128,8 @@ class TermShares:
     term: Term
     students: int
     above: dict[int, int]  # threshold in tenths of a percent → students strictly above it
+    students_by_school: PerSchool
+    above_by_school: dict[int, PerSchool]  # threshold → students above it per school
 
 
 def shares_above(
@@ -113,7 +138,8 @@ def shares_above(
     thresholds: Sequence[int] = SHARE_THRESHOLDS,
 ) -> list[TermShares]:
     """Per term, the students with scheduled time and how many of them were absent strictly
-    more than each threshold over the term. One query for all the terms."""
+    more than each threshold over the term (and both per school). One query for all the
+    terms."""
     school_sql, school_params = _schools_sql(schools)
     which_term = " ".join(
         f"WHEN m.month IN ({_placeholders(t.months)}) THEN {i}" for i, t in enumerate(terms)
@@ -124,28 +150,41 @@ def shares_above(
     )
     rows = _rows(
         f"""
-        SELECT term, COUNT(*), {above}
+        SELECT term, school_id, COUNT(*), {above}
         FROM (
-            SELECT CASE {which_term} END AS term, m.student_id,
+            SELECT CASE {which_term} END AS term, s.school_id, m.student_id,
                    SUM(m.scheduled_min) AS scheduled,
                    SUM(m.valid_min + m.invalid_min) AS absent
             FROM attendance_monthlyabsence m
             JOIN sst_student s ON s.id = m.student_id
             WHERE m.month IN ({_placeholders(months)}) AND s.school_id IN ({school_sql})
-            GROUP BY 1, m.student_id
+            GROUP BY 1, s.school_id, m.student_id
         ) per_student
         WHERE scheduled > 0
-        GROUP BY term
+        GROUP BY term, school_id
         """,  # noqa: S608
         (*months, *months, *school_params),
     )
-    found = {int(row[0]): row for row in rows}
+    students: dict[int, PerSchool] = {}
+    above_by: dict[int, dict[int, PerSchool]] = {}
+    for row in rows:
+        i, school_id = int(row[0]), int(row[1])
+        students.setdefault(i, {})[school_id] = int(row[2])
+        for limit, value in zip(thresholds, row[3:], strict=True):
+            above_by.setdefault(i, {}).setdefault(limit, {})[school_id] = int(value or 0)
     result = []
     for i, term in enumerate(terms):
-        row = found.get(i)
-        students = int(row[1]) if row else 0
-        counts = [int(v or 0) for v in row[2:]] if row else [0] * len(thresholds)
-        result.append(TermShares(term, students, dict(zip(thresholds, counts, strict=True))))
+        per_school = students.get(i, {})
+        per_limit = {limit: above_by.get(i, {}).get(limit, {}) for limit in thresholds}
+        result.append(
+            TermShares(
+                term,
+                sum(per_school.values()),
+                {limit: sum(per_limit[limit].values()) for limit in thresholds},
+                per_school,
+                per_limit,
+            )
+        )
     return result
 
 
@@ -154,41 +193,58 @@ class MonthSteps:
     month: datetime.date
     students: int
     steps: dict[int, int]  # step → students at it that month
+    students_by_school: PerSchool
+    steps_by_school: dict[int, PerSchool]  # step → students at it per school
 
 
 def steps_per_month(schools: QuerySet[School], months: Sequence[datetime.date]) -> list[MonthSteps]:
-    """Students per staircase step per month (months without rollups are left out). One
-    query."""
+    """Students per staircase step per month, in all and per school (months without rollups
+    are left out). One query."""
     if not months:
         return []
     school_sql, school_params = _schools_sql(schools)
     rows = _rows(
         f"""
-        SELECT m.month, m.step, COUNT(*)
+        SELECT m.month, m.step, s.school_id, COUNT(*)
         FROM attendance_monthlyabsence m
         JOIN sst_student s ON s.id = m.student_id
         WHERE m.month IN ({_placeholders(months)}) AND m.scheduled_min > 0
           AND s.school_id IN ({school_sql})
-        GROUP BY m.month, m.step
+        GROUP BY m.month, m.step, s.school_id
         """,  # noqa: S608
         (*months, *school_params),
     )
-    per_month: dict[datetime.date, dict[int, int]] = {}
-    for month, step, count in rows:
-        month = _as_date(month)
-        steps = per_month.setdefault(month, dict.fromkeys(STEPS, 0))
-        steps[int(step) if int(step) in STEPS else 0] += int(count)
-    return [
-        MonthSteps(month, sum(per_month[month].values()), per_month[month])
-        for month in months
-        if month in per_month
-    ]
+    per_month: dict[datetime.date, dict[int, PerSchool]] = {}
+    for month, step, school_id, count in rows:
+        steps = per_month.setdefault(_as_date(month), {step: {} for step in STEPS})
+        at = int(step) if int(step) in STEPS else 0
+        steps[at][int(school_id)] = steps[at].get(int(school_id), 0) + int(count)
+    result = []
+    for month in months:
+        if month not in per_month:
+            continue
+        steps = per_month[month]
+        students: PerSchool = {}
+        for per_school in steps.values():
+            for school_id, n in per_school.items():
+                students[school_id] = students.get(school_id, 0) + n
+        result.append(
+            MonthSteps(
+                month,
+                sum(students.values()),
+                {step: sum(per_school.values()) for step, per_school in steps.items()},
+                students,
+                steps,
+            )
+        )
+    return result
 
 
 @dataclass(frozen=True)
 class MonthAbsence:
     month: datetime.date
     minutes: Minutes
+    students_by_school: PerSchool
 
 
 def absence_per_month(
@@ -200,20 +256,25 @@ def absence_per_month(
     school_sql, school_params = _schools_sql(schools)
     rows = _rows(
         f"""
-        SELECT m.month, COUNT(*), SUM(m.scheduled_min), SUM(m.valid_min), SUM(m.invalid_min)
+        SELECT m.month, s.school_id, COUNT(*), SUM(m.scheduled_min), SUM(m.valid_min),
+               SUM(m.invalid_min)
         FROM attendance_monthlyabsence m
         JOIN sst_student s ON s.id = m.student_id
         WHERE m.month IN ({_placeholders(months)}) AND m.scheduled_min > 0
           AND s.school_id IN ({school_sql})
-        GROUP BY m.month
-        ORDER BY m.month
+        GROUP BY m.month, s.school_id
         """,  # noqa: S608
         (*months, *school_params),
     )
-    return [
-        MonthAbsence(_as_date(month), Minutes(int(n), int(sch), int(val), int(inv)))
-        for month, n, sch, val, inv in rows
-    ]
+    sums: dict[datetime.date, list[int]] = {}
+    by_school: dict[datetime.date, PerSchool] = {}
+    for month, school_id, n, scheduled, valid, invalid in rows:
+        day = _as_date(month)
+        total = sums.setdefault(day, [0, 0, 0, 0])
+        for i, value in enumerate((n, scheduled, valid, invalid)):
+            total[i] += int(value)
+        by_school.setdefault(day, {})[int(school_id)] = int(n)
+    return [MonthAbsence(month, Minutes(*sums[month]), by_school[month]) for month in sorted(sums)]
 
 
 def data_until(schools: QuerySet[School], term: Term) -> datetime.date | None:
@@ -247,34 +308,32 @@ class PlaceFigures:
     step_4: int  # students at step 4 in the last month of the period
 
 
-def figures_by_place(
-    schools: QuerySet[School], months: Sequence[datetime.date], *, level: str
+def figures_by_school(
+    schools: QuerySet[School], months: Sequence[datetime.date]
 ) -> dict[int, PlaceFigures]:
-    """For drill-down: per district (``level="district"``) or school, the students, their
-    minutes over ``months``, how many were above 15 % over them and how many were at step 4
-    in the last of them. One query."""
+    """For drill-down: per school, the students, their minutes over ``months``, how many
+    were above 15 % over them and how many were at step 4 in the last of them (a district's
+    figures are its schools' added). One query."""
     if not months:
         return {}
-    place = "sc.district_id" if level == "district" else "s.school_id"
     school_sql, school_params = _schools_sql(schools)
     rows = _rows(
         f"""
-        SELECT place, COUNT(*), SUM(scheduled), SUM(valid), SUM(invalid),
+        SELECT school_id, COUNT(*), SUM(scheduled), SUM(valid), SUM(invalid),
                SUM(CASE WHEN (valid + invalid) * 1000 > 150 * scheduled THEN 1 ELSE 0 END),
                SUM(last_step_4)
         FROM (
-            SELECT {place} AS place, m.student_id,
+            SELECT s.school_id, m.student_id,
                    SUM(m.scheduled_min) AS scheduled, SUM(m.valid_min) AS valid,
                    SUM(m.invalid_min) AS invalid,
                    MAX(CASE WHEN m.month = %s AND m.step >= 4 THEN 1 ELSE 0 END) AS last_step_4
             FROM attendance_monthlyabsence m
             JOIN sst_student s ON s.id = m.student_id
-            JOIN sst_school sc ON sc.id = s.school_id
             WHERE m.month IN ({_placeholders(months)}) AND s.school_id IN ({school_sql})
-            GROUP BY 1, m.student_id
+            GROUP BY s.school_id, m.student_id
         ) per_student
         WHERE scheduled > 0
-        GROUP BY place
+        GROUP BY school_id
         """,  # noqa: S608
         (months[-1], *months, *school_params),
     )
@@ -284,3 +343,18 @@ def figures_by_place(
         )
         for pid, n, sch, val, inv, above, step4 in rows
     }
+
+
+def added(figures: Sequence[PlaceFigures], place_id: int) -> PlaceFigures:
+    """Places' figures added up (a district's from its schools')."""
+    return PlaceFigures(
+        place_id,
+        Minutes(
+            sum(f.minutes.students for f in figures),
+            sum(f.minutes.scheduled_min for f in figures),
+            sum(f.minutes.valid_min for f in figures),
+            sum(f.minutes.invalid_min for f in figures),
+        ),
+        sum(f.above_15 for f in figures),
+        sum(f.step_4 for f in figures),
+    )

@@ -20,12 +20,13 @@ import logging
 import time
 import uuid
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -125,7 +126,8 @@ def report_run_generate(run_id: int) -> str:
             storage.delete(name)
         stored = storage.save(name, ContentFile(pdf))
         now = timezone.now()
-        ReportRun.objects.filter(pk=run.pk).update(
+        # Only a run still running becomes done: one the purge gave up on stays failed.
+        ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             status=RunStatus.DONE,
             progress=100,
             stored_path=stored,
@@ -137,6 +139,8 @@ def report_run_generate(run_id: int) -> str:
     except CapExceeded as exc:
         _fail(run, str(exc))
         return "capped"
+    except SoftTimeLimitExceeded:
+        raise  # the task fails the run with the time limit's own message
     except Exception as exc:
         # The message names no data; the exception goes to the log by type only.
         logger.error("report run %s failed: %s", run.public_id, type(exc).__name__)
@@ -211,7 +215,8 @@ def report_runs_purge(*, now: datetime.datetime | None = None) -> int:
     # Runs whose worker died: stopped well past the time limit.
     stale = now - datetime.timedelta(seconds=2 * settings.REPORT_TIME_LIMIT_SECONDS + 60)
     stopped = ReportRun.objects.filter(
-        status__in=[RunStatus.QUEUED, RunStatus.RUNNING], created_at__lt=stale
+        Q(status=RunStatus.QUEUED, created_at__lt=stale)
+        | Q(status=RunStatus.RUNNING, started_at__lt=stale)
     ).update(
         status=RunStatus.FAILED,
         error=_("The report was not finished in time. Ask for it again."),

@@ -20,6 +20,8 @@ from sst import access
 from sst.capabilities import Capability
 from sst.models import District, Municipality, School
 
+from .suppression import PlaceTree
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -61,6 +63,10 @@ class Scope:
         if isinstance(place, District):
             return School.objects.filter(district=place)
         return School.objects.filter(district__municipality=place)
+
+    def tree(self) -> PlaceTree:
+        """The places below the scope with reports of their own (suppression rule 4)."""
+        return PlaceTree.of(self.kind, self.schools().values_list("pk", "district_id"))
 
     def children(self) -> list[Scope]:
         """The next level down, for drill-down: districts of a municipality, schools of a
@@ -148,17 +154,21 @@ def scopes_of(user: access.AnyUser) -> list[Scope]:
         access.schools_where(user, Capability.VIEW_REPORTS).select_related("district__municipality")
     )
     scopes: list[Scope] = []
-    seen: set[str] = set()
+    asked: dict[str, bool] = {}  # each place is asked about once, whatever the answer
+
+    def allowed(scope: Scope) -> bool:
+        if scope.key not in asked:
+            asked[scope.key] = may_see(user, scope)
+        return asked[scope.key]
+
     for school in sorted(schools, key=lambda s: (s.district.municipality.name, s.district.name)):
         for scope in (
             Scope("municipality", school.district.municipality),
             Scope("district", school.district),
             Scope("school", school),
         ):
-            if scope.key in seen:
-                break
-            if may_see(user, scope):
-                seen.add(scope.key)
-                scopes.append(scope)
+            if allowed(scope):
+                if scope.key not in {s.key for s in scopes}:
+                    scopes.append(scope)
                 break
     return scopes

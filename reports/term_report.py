@@ -19,7 +19,18 @@ from django.utils.translation import gettext as _
 from . import charts, figures
 from .case_report import case_sections
 from .scope import Scope
-from .suppression import Count, Share, count_of_group, line, percent2, share, threshold, total
+from .suppression import (
+    Count,
+    PlaceTree,
+    Share,
+    count_of_group,
+    hidden_below,
+    line,
+    percent2,
+    share,
+    threshold,
+    total,
+)
 from .tables import Cell, Column, Table
 from .terms import Term, like_terms
 
@@ -109,7 +120,10 @@ class TermReport:
                     "A count of fewer than %(k)d students or cases shows as “< %(k)d”, and "
                     "so does its percentage. A count is hidden too when fewer than %(k)d "
                     "of the group are outside it, and when the hidden cells of a row could "
-                    "be worked out from its total, the next smallest cell is hidden as well."
+                    "be worked out from its total, the next smallest cell is hidden as well. "
+                    "A district's or the municipality's figure is hidden when, together "
+                    "with the figures of its schools or districts, it would give a hidden "
+                    "one away."
                 )
                 % {"k": k},
             ),
@@ -138,9 +152,14 @@ def _grade_label(grade: str) -> str:
 
 def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
     schools = scope.schools()
+    tree = scope.tree()
     per_grade = figures.absence_per_grade(schools, term)
     whole = figures.absence_total(per_grade)
-    counts = line([g.minutes.students for g in per_grade], whole.students)
+    counts = line(
+        [g.minutes.students for g in per_grade],
+        whole.students,
+        hidden=[hidden_below(g.students_by_school, tree) for g in per_grade],
+    )
     grade_table = Table(
         name="franvaro_per_arskurs",
         title=_("Absence per grade, %(term)s") % {"term": term.code},
@@ -157,7 +176,9 @@ def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
         grade_table.rows.append(
             [term.code, _grade_label(row.grade), count, *absence_shares(m, count)]
         )
-    whole_count = total(whole.students)
+    whole_count = total(
+        whole.students, hidden=hidden_below(figures.students_by_school(per_grade), tree)
+    )
     grade_table.total = [
         term.code,
         _("All grades"),
@@ -187,10 +208,22 @@ def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
     )
     series: dict[int, list[float | None]] = {limit: [] for limit in figures.SHARE_THRESHOLDS}
     for term_shares in shares:
-        students = total(term_shares.students)
+        students = total(
+            term_shares.students, hidden=hidden_below(term_shares.students_by_school, tree)
+        )
         cells: list[Cell] = [term_shares.term.code, students]
+        # The counts are nested (above 40 % is within above 25 %, within above 15 %): each is
+        # checked against the last one shown above it, so that no difference between two
+        # shown counts (the students between 15 and 25 %) is a small count either.
+        group = term_shares.students
         for limit in figures.SHARE_THRESHOLDS:
-            above = count_of_group(term_shares.above[limit], term_shares.students)
+            above = count_of_group(
+                term_shares.above[limit],
+                group,
+                hidden=hidden_below(term_shares.above_by_school[limit], tree),
+            )
+            if not above.suppressed:
+                group = above.value
             part = share(above, term_shares.students, group_suppressed=students.suppressed)
             cells += [above, part]
             series[limit].append(chart_value(part))
@@ -237,7 +270,9 @@ def step_labels() -> dict[int, str]:
     return {0: _("Below step 2"), 2: _("Step 2"), 3: _("Step 3"), 4: _("Step 4")}
 
 
-def staircase_table(months: list[figures.MonthSteps], *, name: str, title: str) -> Table:
+def staircase_table(
+    months: list[figures.MonthSteps], *, tree: PlaceTree, name: str, title: str
+) -> Table:
     """Students per step, a row per month: each row a line that adds up to its students."""
     labels = step_labels()
     table = Table(
@@ -253,8 +288,13 @@ def staircase_table(months: list[figures.MonthSteps], *, name: str, title: str) 
         ],
     )
     for month in months:
-        cells = line([month.steps[step] for step in figures.STEPS], month.students)
-        table.rows.append([_month_name(month.month), total(month.students), *cells])
+        cells = line(
+            [month.steps[step] for step in figures.STEPS],
+            month.students,
+            hidden=[hidden_below(month.steps_by_school[step], tree) for step in figures.STEPS],
+        )
+        students = total(month.students, hidden=hidden_below(month.students_by_school, tree))
+        table.rows.append([_month_name(month.month), students, *cells])
     return table
 
 
@@ -269,6 +309,7 @@ def absence_shares(minutes: figures.Minutes, students: Count) -> list[Cell]:
 def _staircase_section(scope: Scope, term: Term) -> Section:
     table = staircase_table(
         figures.steps_per_month(scope.schools(), term.months),
+        tree=scope.tree(),
         name="trappan_per_manad",
         title=_("The staircase: students per step and month, %(term)s") % {"term": term.code},
     )

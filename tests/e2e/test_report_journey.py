@@ -1,6 +1,7 @@
 """A manager downloads the term report as PDF, in real headless Chromium, in Swedish: the desk
-→ Rapporter → the municipality's dashboard → drill down to a district → the term report for
-HT2025 → "Ladda ner som PDF" → the run's page → the file, whose text has the figures.
+→ Rapporter → the municipality's dashboard → drill down to a district and back → the term
+report for HT2025 → "Ladda ner som PDF" → the run's page → the file, whose text has the
+figures.
 
 The municipality and its monthly absence are tests/reports/report_setup.py's (hand-computed
 figures). Screenshots go to test-artifacts/<test>/, on a desktop and at 390 px.
@@ -62,15 +63,18 @@ def test_a_manager_downloads_the_term_report_pdf(
     page.get_by_role("link", name="Öppna Norr").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Norr", exact=True).is_visible()
+    page.get_by_role("link", name="Rapportby kommun").click()
+    page.wait_for_load_state()
     page.get_by_role("link", name="Terminsrapport", exact=True).click()
     page.wait_for_load_state()
     page.get_by_label("Termin").select_option("HT2025")
     page.get_by_role("button", name="Visa").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Terminsrapport HT2025").is_visible()
-    # Norr: grades 7 (seven students) and 8 (two): 8 is "< 5", 7 hidden with it.
+    # The municipality: grade 8 (two students) is "< 5", grade 7 hidden with it; the
+    # total of 10 students is shown.
     table = page.locator("#tabell-franvaro_per_arskurs")
-    assert "< 5" in table.inner_text()
+    assert "< 5" in table.inner_text() and "25,39" in table.inner_text()
     _both_sizes(page, shot, "term-report")
 
     page.get_by_role("button", name="Ladda ner som PDF").click()
@@ -83,6 +87,6 @@ def test_a_manager_downloads_the_term_report_pdf(
     assert download.suggested_filename.startswith("terminsrapport-HT2025")
     with open(download.path(), "rb") as pdf:
         text = " ".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(pdf.read())).pages)
-    assert "Norr" in text and "HT2025" in text
-    # Norr's total: school A's 3003 of 14000 minutes and school B's 160 of 1000 → 21,09 %.
-    assert "21,09" in text
+    assert "Rapportby kommun" in text and "HT2025" in text
+    # The municipality's total: 3003 + 160 + 900 of 16,000 minutes → 25,39 %.
+    assert "25,39" in text

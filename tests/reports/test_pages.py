@@ -61,15 +61,15 @@ def test_the_municipality_manager_drills_down_from_the_municipality_to_a_school(
 def test_a_school_manager_gets_nothing_outside_their_school(client, world, scope):
     verified_login(client, world.school_a_manager)
     scope = scope.format(north=world.north.pk)
+    refusals = AuditEvent.objects.filter(actor_id=world.school_a_manager.pk, action="access_denied")
     for name in ("reports:dashboard", "reports:term", "reports:term_xlsx"):
+        before = refusals.count()
         response = client.get(reverse(name), {"scope": scope, "term": "HT2025"})
         assert response.status_code == 404, (name, scope)
+        assert refusals.count() == before + 1, (name, scope)  # each refusal audited
     response = client.post(reverse("reports:term_pdf"), {"scope": scope, "term": "HT2025"})
     assert response.status_code == 404
     assert not ReportRun.objects.exists()
-    assert AuditEvent.objects.filter(
-        actor_id=world.school_a_manager.pk, action="access_denied"
-    ).exists()
 
 
 def test_a_district_manager_cannot_see_the_other_district(client, world):
@@ -194,3 +194,21 @@ def test_a_run_past_its_memory_cap_fails_with_a_message(
     assert run.status == RunStatus.FAILED
     assert "minne" in run.error or "memory" in run.error
     assert not list(private_dir.rglob("*.pdf"))
+
+
+def test_a_run_past_its_time_limit_fails_with_a_message(
+    client, world, private_dir, monkeypatch, django_capture_on_commit_callbacks
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    import reports.term_report
+
+    def too_slow(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(reports.term_report, "build_term_report", too_slow)
+    verified_login(client, world.school_a_manager)
+    _ask_pdf(client, django_capture_on_commit_callbacks)
+    run = ReportRun.objects.get()
+    assert run.status == RunStatus.FAILED
+    assert "tidsgränsen" in run.error or "time limit" in run.error

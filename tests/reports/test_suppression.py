@@ -7,7 +7,15 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.suppression import Count, count_of_group, line, percent2, share
+from reports.suppression import (
+    Count,
+    PlaceTree,
+    count_of_group,
+    hidden_below,
+    line,
+    percent2,
+    share,
+)
 
 K = 5
 
@@ -53,3 +61,66 @@ def test_no_small_cell_is_visible_or_derivable_from_the_total(values):
         assert len(hidden) >= 2 and sum(hidden) >= K
     if total < K:
         assert all(c.suppressed for c in cells)
+
+
+def _tree(kind, districts):
+    """districts: {district id: [school ids]}"""
+    return PlaceTree(kind, {s: d for d, schools in districts.items() for s in schools})
+
+
+def test_a_district_figure_that_would_give_one_small_school_away_is_hidden():
+    district = _tree("district", {1: [10, 11]})
+    assert hidden_below({10: 8, 11: 1}, district, k=K)  # 9 − 8 = the one at school 11
+    assert not hidden_below({10: 8, 11: 0}, district, k=K)  # "none" gives no one away
+    assert hidden_below({10: 8, 11: 3, 12: 0}, _tree("district", {1: [10, 11, 12]}), k=K)
+    assert not hidden_below({10: 20, 11: 3, 12: 4}, _tree("district", {1: [10, 11, 12]}), k=K)
+    assert hidden_below({10: 20, 11: 1, 12: 2}, _tree("district", {1: [10, 11, 12]}), k=K)
+    assert not hidden_below({10: 1}, _tree("school", {1: [10]}), k=K)
+
+
+def test_a_municipality_figure_protects_a_district_that_protects_a_school():
+    # District 1 is hidden (its school 11 would be given away); alone among the districts,
+    # the municipality's figure minus district 2's would give district 1 away, and with it
+    # school 11.
+    town = _tree("municipality", {1: [10, 11], 2: [20]})
+    assert hidden_below({10: 8, 11: 1, 20: 30}, town, k=K)
+    # Two hidden districts that hold five or more together: nothing can be worked out.
+    town = _tree("municipality", {1: [10, 11], 2: [20, 21]})
+    assert not hidden_below({10: 8, 11: 1, 20: 30, 21: 2}, town, k=K)
+
+
+@given(
+    st.lists(
+        st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=4),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_no_small_school_figure_follows_from_shown_figures_of_other_reports(districts):
+    """Whatever a manager of the municipality can open (the municipality's, each district's
+    and each school's figure, each shown or hidden by its own rules), the hidden figure of a
+    school never follows from shown ones by subtraction."""
+    ids = iter(range(1000))
+    tree = {d: [next(ids) for _ in schools] for d, schools in enumerate(districts)}
+    values = {
+        s: v for d, schools in enumerate(districts) for s, v in zip(tree[d], schools, strict=True)
+    }
+    town_shown = (
+        not hidden_below(values, _tree("municipality", tree), k=K) and sum(values.values()) >= K
+    )
+    # A district's figure is shown unless it is small or rule 4 hides it; a district with no
+    # students at all gives no one away and counts as shown.
+    district_shown = {
+        d: not hidden_below({s: values[s] for s in tree[d]}, _tree("district", {d: tree[d]}), k=K)
+        and not 0 < sum(values[s] for s in tree[d]) < K
+        for d in tree
+    }
+    for d, schools in tree.items():
+        hidden = [s for s in schools if 0 < values[s] < K]
+        if district_shown[d] and hidden:
+            # The district's figure minus its shown schools: the hidden schools' sum only.
+            assert len(hidden) >= 2 and sum(values[s] for s in hidden) >= K
+        if town_shown and not district_shown[d]:
+            others_hidden = [o for o in tree if o != d and not district_shown[o]]
+            hidden_sum = sum(values[s] for o in [d, *others_hidden] for s in tree[o])
+            assert others_hidden and hidden_sum >= K
