@@ -153,7 +153,8 @@ def _grade_label(grade: str) -> str:
 def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
     schools = scope.schools()
     tree = scope.tree()
-    per_grade = figures.absence_per_grade(schools, term)
+    both = figures.term_figures(schools, terms)
+    per_grade = both.grades
     whole = figures.absence_total(per_grade)
     counts = line(
         [g.minutes.students for g in per_grade],
@@ -186,7 +187,7 @@ def _absence_section(scope: Scope, term: Term, terms: list[Term]) -> Section:
         *absence_shares(whole, whole_count),
     ]
 
-    shares = figures.shares_above(schools, terms)
+    shares = both.shares
     share_table = Table(
         name="andel_over_grans",
         title=_("Share of students above 15 %, 25 % and 40 % absence"),

@@ -43,18 +43,21 @@ def test_the_district_hides_what_would_give_its_small_school_away(world):
 def test_nested_share_counts_never_leave_a_small_band_between_them(world, monkeypatch):
     from reports import figures
 
+    real = figures.term_figures
+
     def shares(schools, terms, thresholds=figures.SHARE_THRESHOLDS):
         # 40 students: 12 above 15 %, 9 above 25 %, 6 above 40 % (all at school A).
         school = world.school_a.pk
         above = {150: 12, 250: 9, 400: 6}
-        return [
+        made = [
             figures.TermShares(
                 t, 40, above, {school: 40}, {k: {school: v} for k, v in above.items()}
             )
             for t in terms
         ]
+        return figures.TermFigures(real(schools, terms).grades, made)
 
-    monkeypatch.setattr(figures, "shares_above", shares)
+    monkeypatch.setattr(figures, "term_figures", shares)
     report = build_term_report(Scope("school", world.school_a), parse_term("HT2025"))
     row = _texts(report, "andel_over_grans")[-1]
     # 12 − 9 = 3 between 15 and 25 %: the 9 is hidden (with its share); the 6 above 40 % is

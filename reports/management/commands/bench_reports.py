@@ -294,8 +294,9 @@ def report_term(term: BenchTerm, city: City) -> Any:
 
 def compute_figures(scope: Any, term: Any) -> Any:
     """The figures the term report's tables are made of (``reports.figures``), as
-    ``build_term_report`` asks for them: absence per grade for the term, the shares above
-    15/25/40 % over the like terms, the steps per month of the term."""
+    ``build_term_report`` asks for them: absence per grade for the term and the shares above
+    15/25/40 % over the like terms (one query, ``term_figures``), the steps per month of the
+    term."""
     try:
         from reports import figures
         from reports.terms import like_terms
@@ -304,8 +305,7 @@ def compute_figures(scope: Any, term: Any) -> Any:
     schools = scope.schools()
     terms = like_terms(term, count=LIKE_TERMS, municipality_id=scope.municipality_id)
     return (
-        figures.absence_per_grade(schools, term),
-        figures.shares_above(schools, terms),
+        figures.term_figures(schools, terms),
         figures.steps_per_month(schools, term.months),
     )
 
