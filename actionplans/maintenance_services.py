@@ -52,14 +52,8 @@ class NotAllowed(PermissionDenied):
 # ---------------------------------------------------------------- who may
 
 
-def may_write(user: access.AnyUser, case: Case, granted: access.Granted | None = None) -> bool:
-    """The school's case staff, or the assigned social worker while a consent covers it."""
-    held = granted if granted is not None else access.case_capabilities(user, case)
-    return bool({Capability.WORK_CASES, Capability.SOCIAL_WORK} & held)
-
-
 def _require_writer(user: User, case: Case) -> None:
-    if not may_write(user, case):
+    if not access.works_team_case(user, case):
         raise NotAllowed(Capability.WORK_CASES)
 
 
@@ -194,6 +188,30 @@ def _require_pending(booster: BoosterMeeting) -> None:
         raise ValidationError(_("The booster meeting is already held."), code="held")
 
 
+def _pending_booster(booster: BoosterMeeting, by: User) -> tuple[BoosterMeeting, Case]:
+    """The booster and its case, locked, once ``by`` may change it: booked, not held or
+    cancelled, the case open."""
+    booster, case = _booster_case(booster)
+    _require_writer(by, case)
+    _require_open(case)
+    _require_pending(booster)
+    return booster, case
+
+
+def _booster_recorded(
+    *,
+    booster: BoosterMeeting,
+    case: Case,
+    by: User,
+    summary: str,
+    action: audit.AuditAction,
+    **detail: Any,
+) -> None:
+    """The chronology's line and the audit row of a change to a booster meeting."""
+    workflow.chronicle(case=case, kind=EventKind.MEETING, summary=summary, by=by, ref=booster)
+    _audit(by=by, action=action, obj=booster, case=case, **detail)
+
+
 def _note(note: str) -> str:
     note = note.strip()
     textlimits.check_fields(BoosterMeeting, {"note": note})
@@ -220,18 +238,12 @@ def booster_add(
     booster = BoosterMeeting.objects.create(
         maintenance=maintenance, planned_on=day, note=_note(note)
     )
-    workflow.chronicle(
+    _booster_recorded(
+        booster=booster,
         case=case,
-        kind=EventKind.MEETING,
+        by=by,
         summary=_("Booster meeting booked for %(date)s") % {"date": day.isoformat()},
-        by=by,
-        ref=booster,
-    )
-    _audit(
-        by=by,
         action=audit.AuditAction.CREATE,
-        obj=booster,
-        case=case,
         planned_on=day.isoformat(),
         moved=day != planned_on,
     )
@@ -248,29 +260,20 @@ def booster_move(
 ) -> BoosterMeeting:
     """Move a booked booster meeting (to a school day); its reminder goes out again."""
     today = today or timezone.localdate()
-    booster, case = _booster_case(booster)
-    _require_writer(by, case)
-    _require_open(case)
-    _require_pending(booster)
+    booster, case = _pending_booster(booster, by)
     _not_past(planned_on, today)
     day = landing_day(case, planned_on)
     before = booster.planned_on
     booster.planned_on = day
     booster.reminded_at = None
     booster.save(update_fields=["planned_on", "reminded_at"])
-    workflow.chronicle(
+    _booster_recorded(
+        booster=booster,
         case=case,
-        kind=EventKind.MEETING,
+        by=by,
         summary=_("Booster meeting moved from %(before)s to %(after)s")
         % {"before": before.isoformat(), "after": day.isoformat()},
-        by=by,
-        ref=booster,
-    )
-    _audit(
-        by=by,
         action=audit.AuditAction.UPDATE,
-        obj=booster,
-        case=case,
         planned_on=day.isoformat(),
         moved=day != planned_on,
     )
@@ -288,43 +291,37 @@ def booster_held(
 ) -> BoosterMeeting:
     """Record that the booster meeting was held (and a short note)."""
     today = today or timezone.localdate()
-    booster, case = _booster_case(booster)
-    _require_writer(by, case)
-    _require_open(case)
-    _require_pending(booster)
+    booster, case = _pending_booster(booster, by)
     _not_future(held_on, today)
     booster.held_on = held_on
     booster.note = _note(note) or booster.note
     booster.save(update_fields=["held_on", "note"])
-    workflow.chronicle(
+    _booster_recorded(
+        booster=booster,
         case=case,
-        kind=EventKind.MEETING,
-        summary=_("Booster meeting held %(date)s") % {"date": held_on.isoformat()},
         by=by,
-        ref=booster,
+        summary=_("Booster meeting held %(date)s") % {"date": held_on.isoformat()},
+        action=audit.AuditAction.UPDATE,
+        held=True,
     )
-    _audit(by=by, action=audit.AuditAction.UPDATE, obj=booster, case=case, held=True)
     return booster
 
 
 @transaction.atomic
 def booster_cancel(*, booster: BoosterMeeting, by: User) -> BoosterMeeting:
     """Cancel a booked booster meeting (it stays on record, struck through)."""
-    booster, case = _booster_case(booster)
-    _require_writer(by, case)
-    _require_open(case)
-    _require_pending(booster)
+    booster, case = _pending_booster(booster, by)
     booster.cancelled = True
     booster.save(update_fields=["cancelled"])
-    workflow.chronicle(
+    _booster_recorded(
+        booster=booster,
         case=case,
-        kind=EventKind.MEETING,
+        by=by,
         summary=_("Booster meeting of %(date)s cancelled")
         % {"date": booster.planned_on.isoformat()},
-        by=by,
-        ref=booster,
+        action=audit.AuditAction.UPDATE,
+        cancelled=True,
     )
-    _audit(by=by, action=audit.AuditAction.UPDATE, obj=booster, case=case, cancelled=True)
     return booster
 
 

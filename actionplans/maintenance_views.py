@@ -89,7 +89,7 @@ def maintenance_edit(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """The maintenance plan: read by everyone who reads the case, written by its writers."""
     case, granted = access.access_case(request.user, case_id)
     user = access.staff_user(request)
-    writer = services.may_write(user, case, granted)
+    writer = access.works_team_case(user, case, granted)
     plan = MaintenancePlan.objects.filter(case=case).first()
     if request.method == "POST" and not writer:
         _refuse(request, case.public_id, audit.AuditObjectType.MAINTENANCE_PLAN)
@@ -149,7 +149,7 @@ def booster_add(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case, granted = access.access_case(request.user, case_id)
     user = access.staff_user(request)
     plan = MaintenancePlan.objects.filter(case=case).first()
-    if plan is None or not services.may_write(user, case, granted) or not case.is_open:
+    if plan is None or not access.works_team_case(user, case, granted) or not case.is_open:
         _refuse(request, case.public_id, audit.AuditObjectType.BOOSTER_MEETING)
     assert plan is not None
     form = BoosterForm(request.POST or None)
@@ -192,7 +192,7 @@ def booster_update(request: HttpRequest, booster_id: uuid.UUID) -> HttpResponse:
         raise access.refuse(user, audit.AuditObjectType.BOOSTER_MEETING, booster_id)
     case = booster.maintenance.case
     granted = access.case_capabilities(user, case)
-    if not services.may_write(user, case, granted) or not case.is_open:
+    if not access.works_team_case(user, case, granted) or not case.is_open:
         _refuse(request, booster.public_id, audit.AuditObjectType.BOOSTER_MEETING)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     today = timezone.localdate()
@@ -263,7 +263,7 @@ def maintenance_section(
     plan = MaintenancePlan.objects.filter(case=case).first()
     if plan is None and case.state not in services.PLANNING_STATES:
         return None
-    writer = services.may_write(request.user, case, granted) and case.is_open
+    writer = access.works_team_case(request.user, case, granted) and case.is_open
     return (
         "actionplans/maintenance/section.html",
         {

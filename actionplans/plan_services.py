@@ -112,13 +112,8 @@ class PlanInput:
 # ---------------------------------------------------------------- who may
 
 
-def may_write(user: User, case: Case, granted: access.Granted | None = None) -> bool:
-    held = granted if granted is not None else access.case_capabilities(user, case)
-    return bool({Capability.WORK_CASES, Capability.SOCIAL_WORK} & held)
-
-
 def _require_writer(user: User, case: Case) -> None:
-    if not may_write(user, case):
+    if not access.works_team_case(user, case):
         raise NotAllowed(Capability.SOCIAL_WORK)
 
 
@@ -685,7 +680,7 @@ def signature_record(
     plan = ActionPlan.objects.select_for_update().select_related("case__student").get(pk=plan.pk)
     case = Case.objects.select_related("student", "school").get(pk=plan.case_id)
     granted = access.case_capabilities(by, case)
-    if not may_write(by, case, granted):
+    if not access.works_team_case(by, case, granted):
         raise NotAllowed(Capability.SOCIAL_WORK)
     _require_open(case)
     if version != plan.version:

@@ -55,7 +55,7 @@ def _case_and_plan(
     request: HttpRequest, case_id: uuid.UUID, *, write: bool = False, need_plan: bool = True
 ) -> tuple[Case, access.Granted, ActionPlan | None]:
     case, granted = access.access_case(request.user, case_id)
-    if write and not services.may_write(access.staff_user(request), case, granted):
+    if write and not access.works_team_case(access.staff_user(request), case, granted):
         raise access.refuse(request.user, audit.AuditObjectType.ACTION_PLAN, case_id, needs="write")
     case = Case.objects.select_related("student", "school__district").get(pk=case.pk)
     plan = ActionPlan.objects.filter(case=case).first()
@@ -123,7 +123,7 @@ def plan_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     context: dict[str, Any] = {
         "case": case,
         "plan": plan,
-        "may_write": services.may_write(user, case, granted) and case.is_open,
+        "may_write": access.works_team_case(user, case, granted) and case.is_open,
         "may_start_plan": _start_plan_form(case, granted),
         "in_consent": case.state == CaseState.CONSENT,
         "plan_state": case.state == CaseState.PLAN,

@@ -43,7 +43,6 @@ from sst.models import User
 from . import absence
 from .models import Delivery, FollowUp, FollowUpAbsence, FollowUpPolicy, GoalResult, GoalReview
 
-WORKERS = frozenset({Capability.WORK_CASES, Capability.SOCIAL_WORK})
 DUE_WITHIN = datetime.timedelta(days=7)
 ORS_FIELDS = ("ors_individual", "ors_interpersonal", "ors_social", "ors_overall")
 EARLIEST_WEEKS = 4
@@ -80,14 +79,20 @@ def monday_of(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
-def may_work(user: User, case: Case, granted: Iterable[Capability] | None = None) -> bool:
-    held = set(granted) if granted is not None else access.case_capabilities(user, case)
-    return bool(WORKERS & set(held))
-
-
 def _require(user: User, case: Case) -> None:
-    if not may_work(user, case):
+    if not access.works_team_case(user, case):
         raise NotAllowed(Capability.WORK_CASES)
+
+
+def _worked_case(case_id: int, by: User) -> Case:
+    """The case, locked for this transaction, once ``by`` does the team's work on it."""
+    case = (
+        Case.objects.select_for_update()
+        .select_related("student", "school__district")
+        .get(pk=case_id)
+    )
+    _require(by, case)
+    return case
 
 
 def _require_open(case: Case) -> None:
@@ -347,12 +352,7 @@ def followup_book(
     """Book a follow-up by hand (when none is booked: the plan came before the booking, or
     the booked one was cancelled)."""
     today = today or timezone.localdate()
-    case = (
-        Case.objects.select_for_update()
-        .select_related("student", "school__district")
-        .get(pk=case.pk)
-    )
-    _require(by, case)
+    case = _worked_case(case.pk, by)
     _require_open(case)
     if plan_of(case) is None:
         raise ValidationError(_("The case has no action plan yet."), code="no_plan")
@@ -409,12 +409,7 @@ def followup_record(
     ``base_version`` is the version the page showed: a save from an older one is refused
     (someone else recorded or moved it meanwhile) and nothing changes."""
     today = today or timezone.localdate()
-    case = (
-        Case.objects.select_for_update()
-        .select_related("student", "school__district")
-        .get(pk=followup.case_id)
-    )
-    _require(by, case)
+    case = _worked_case(followup.case_id, by)
     _require_open(case)
     followup = FollowUp.objects.get(pk=followup.pk)
     if followup.version != base_version:
@@ -532,12 +527,7 @@ def followup_move(
     """Move a booked follow-up to another school day; the reason goes to the chronology.
     The notices start over for the new date."""
     today = today or timezone.localdate()
-    case = (
-        Case.objects.select_for_update()
-        .select_related("student", "school__district")
-        .get(pk=followup.case_id)
-    )
-    _require(by, case)
+    case = _worked_case(followup.case_id, by)
     _require_open(case)
     reason = _reason(reason)
     current = FollowUp.objects.get(pk=followup.pk)
@@ -593,12 +583,7 @@ def followup_move(
 @transaction.atomic
 def followup_cancel(*, followup: FollowUp, by: User, base_version: int, reason: str) -> FollowUp:
     """Cancel a booked follow-up (no new one is booked); the reason goes to the chronology."""
-    case = (
-        Case.objects.select_for_update()
-        .select_related("student", "school__district")
-        .get(pk=followup.case_id)
-    )
-    _require(by, case)
+    case = _worked_case(followup.case_id, by)
     reason = _reason(reason)
     changed = FollowUp.objects.filter(
         pk=followup.pk, version=base_version, held_on__isnull=True, cancelled=False

@@ -78,14 +78,14 @@ def _followup_of(request: HttpRequest, followup_id: uuid.UUID) -> tuple[FollowUp
     if followup is None:
         raise access.refuse(user, audit.AuditObjectType.FOLLOW_UP, followup_id)
     granted = access.case_capabilities(user, followup.case)
-    if not services.may_work(user, followup.case, granted):
+    if not access.works_team_case(user, followup.case, granted):
         raise access.refuse(user, audit.AuditObjectType.FOLLOW_UP, followup_id)
     return followup, granted
 
 
 def _case_of(request: HttpRequest, case_id: uuid.UUID) -> tuple[Case, access.Granted]:
     case, granted = access.access_case(request.user, case_id)
-    if not services.may_work(access.staff_user(request), case, granted):
+    if not access.works_team_case(access.staff_user(request), case, granted):
         raise access.refuse(request.user, audit.AuditObjectType.CASE, case_id)
     case = Case.objects.select_related("student", "school__district").get(pk=case.pk)
     return case, granted
@@ -468,7 +468,7 @@ def followup_section(
 ) -> tuple[str, dict[str, Any]] | None:
     """ "Uppföljning" on the case page: the follow-ups (overdue flagged), the ORS trend and
     the goal results over time, for the school's case staff and the social worker."""
-    if not (services.WORKERS & granted):
+    if not (access.TEAM_CASE_WORK & granted):
         return None
     plan = services.plan_of(case)
     followups = list(FollowUp.objects.filter(case=case).order_by("number"))

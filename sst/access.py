@@ -710,6 +710,19 @@ def case_capabilities(user: AnyUser, case: Any) -> Granted:
     return granted
 
 
+# The team's work on one case — its action plan, follow-ups, maintenance plan and closure:
+# the school's case staff (WORK_CASES), or the social worker assigned to it while a valid
+# consent covers it (SOCIAL_WORK, whose case condition the referrals app registers).
+TEAM_CASE_WORK: frozenset[Capability] = frozenset({Capability.WORK_CASES, Capability.SOCIAL_WORK})
+
+
+def works_team_case(user: AnyUser, case: Any, granted: Iterable[Capability] | None = None) -> bool:
+    """Whether the user does the team's work on this case (``granted``: the capabilities
+    already read for it, to ask nothing twice)."""
+    held = granted if granted is not None else case_capabilities(user, case)
+    return bool(TEAM_CASE_WORK & set(held))
+
+
 def access_case(
     user: AnyUser, public_id: uuid.UUID | str, *, need: Capability | None = None
 ) -> tuple[Any, Granted]:

@@ -23,19 +23,11 @@ from cases.models import MentorChecklist, YesNo
 from sst.models import Role
 
 from ..privacy import find_personnummer
+from .browser import sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct-horse-battery"  # UserFactory's password for every person in `world`
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def _sign_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/logga-in/")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_load_state()
 
 
 def _urls_seen(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -66,7 +58,7 @@ def test_mentor_fills_in_the_checklist_and_follows_up_a_week_later(
     world.mentor_a1.save()
 
     # The alert on the mentor's desk leads to the checklist.
-    _sign_in(page, base, world.mentor_a1.username)
+    sign_in(page, base, world.mentor_a1.username)
     shot(page, "desk-with-alert")
     page.locator(f'.inbox-tasks a[href*="larm={alert.public_id}"]').click()
     page.wait_for_load_state()
@@ -130,7 +122,7 @@ def test_mentor_fills_in_the_checklist_and_follows_up_a_week_later(
     principal = context.new_page()
     urls += _urls_seen(principal)
     try:
-        _sign_in(principal, base, world.principal_a.username)
+        sign_in(principal, base, world.principal_a.username)
         shot(principal, "principal-desk")
         principal.locator(f'.eht-checklists a[href$="/{checklist.public_id}/eht/"]').click()
         principal.wait_for_load_state()

@@ -22,38 +22,9 @@ from followup.models import AfterCareCheck, Closure, SurveyAnswer
 
 from ..followup.closure_setup import worked_case
 from ..privacy import find_personnummer
+from .browser import both_sizes, new_page, sign_in
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct-horse-battery"  # UserFactory's password for every person in `world`
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/logga-in/")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_load_state()
-
-
-def _new_page(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="sv-SE", viewport=DESKTOP)
-    context.set_default_timeout(10_000)
-    return context, context.new_page()
-
-
-def _fits_a_phone(page) -> bool:  # type: ignore[no-untyped-def]
-    return bool(page.evaluate("document.documentElement.scrollWidth <= 390"))
-
-
-def _both_sizes(page, shot, name: str) -> None:  # type: ignore[no-untyped-def]
-    shot(page, name)
-    page.set_viewport_size(PHONE)
-    assert _fits_a_phone(page), name
-    shot(page, f"{name}-390")
-    page.set_viewport_size(DESKTOP)
 
 
 def test_close_with_the_survey_then_the_after_care_check_appears_three_months_later(
@@ -68,7 +39,7 @@ def test_close_with_the_survey_then_the_after_care_check_appears_three_months_la
     case_path = f"/elever/arende/{case.public_id}/"
 
     # The counsellor takes the case page's "Avsluta ärendet" step: it leads to the closing page.
-    _sign_in(page, base, world.counsellor_a.username)
+    sign_in(page, base, world.counsellor_a.username)
     page.goto(f"{base}{case_path}")
     page.get_by_role("link", name="Avsluta ärendet").click()
     page.wait_for_load_state()
@@ -82,7 +53,7 @@ def test_close_with_the_survey_then_the_after_care_check_appears_three_months_la
     for question, score in (("satisfied", "5"), ("helped", "4"), ("listened_to", "5")):
         page.locator(f'input[name="student_{question}"][value="{score}"]').check()
     page.locator('input[name="links"][value="guardian"]').check()
-    _both_sizes(page, shot, "closing-page")
+    both_sizes(page, shot, "closing-page")
     page.get_by_role("button", name="Avsluta ärendet och spara dokumentationen").click()
     page.wait_for_load_state()
 
@@ -93,14 +64,14 @@ def test_close_with_the_survey_then_the_after_care_check_appears_three_months_la
     assert "den visas bara den här gången" in page.inner_text("main")
     link = page.locator(".survey-link-url").input_value()
     assert "/enkat/" in link and str(case.public_id) not in link
-    _both_sizes(page, shot, "survey-link-shown-once")
+    both_sizes(page, shot, "survey-link-shown-once")
     case.refresh_from_db()
     closure = Closure.objects.get(case=case)
     assert case.state == CaseState.CLOSED and closure.completed
     assert SurveyAnswer.objects.filter(closure=closure, channel="meeting").count() == 1
 
     # The guardian answers in a fresh browser: no login, nothing about anyone on the page.
-    context, guardian = _new_page(_chromium)
+    context, guardian = new_page(_chromium)
     try:
         guardian.goto(link)
         text = guardian.inner_text("body")
@@ -112,7 +83,7 @@ def test_close_with_the_survey_then_the_after_care_check_appears_three_months_la
         assert (
             guardian.locator('meta[name="robots"]').get_attribute("content").startswith("noindex")
         )
-        _both_sizes(guardian, shot, "survey-answer-page")
+        both_sizes(guardian, shot, "survey-answer-page")
         for question, score in (("satisfied", "4"), ("helped", "4"), ("listened_to", "5")):
             guardian.locator(f'input[name="{question}"][value="{score}"]').check()
         guardian.get_by_role("button", name="Skicka mina svar").click()
@@ -121,7 +92,7 @@ def test_close_with_the_survey_then_the_after_care_check_appears_three_months_la
         shot(guardian, "survey-thanks")
         guardian.goto(link)
         assert "Länken går inte att använda längre" in guardian.inner_text("main")
-        _both_sizes(guardian, shot, "survey-link-used")
+        both_sizes(guardian, shot, "survey-link-used")
     finally:
         context.close()
     answer = SurveyAnswer.objects.get(closure=closure, channel="link")
@@ -132,20 +103,20 @@ def test_close_with_the_survey_then_the_after_care_check_appears_three_months_la
     section = page.locator(".closure-section")
     assert "Avslut och efterkontroller" in section.inner_text()
     assert "Målen är nådda" in section.inner_text()
-    _both_sizes(page, shot, "case-closed-with-record")
+    both_sizes(page, shot, "case-closed-with-record")
 
     # Three months on: the after-care check is on the counsellor's desk.
     check = AfterCareCheck.objects.get(case=case, months_after=3)
     assert check.due_on >= closure.closed_on + datetime.timedelta(days=89)
     moment = timezone.make_aware(datetime.datetime.combine(check.due_on, datetime.time(9, 0)))
     with time_machine.travel(moment, tick=True):
-        context, later = _new_page(_chromium)
+        context, later = new_page(_chromium)
         try:
-            _sign_in(later, base, world.counsellor_a.username)
+            sign_in(later, base, world.counsellor_a.username)
             panel = later.locator(".aftercare-due")
             assert "Efterkontroller att göra" in panel.inner_text()
             assert student.full_name in panel.inner_text()
-            _both_sizes(later, shot, "desk-after-care-due")
+            both_sizes(later, shot, "desk-after-care-due")
             panel.get_by_role("link").first.click()
             later.wait_for_load_state()
             main = later.inner_text("main")
@@ -155,7 +126,7 @@ def test_close_with_the_survey_then_the_after_care_check_appears_three_months_la
             assert "Behöver eleven stöd igen?" in main
             later.get_by_label("Kommentar").fill("Full närvaro sedan avslutet.")
             later.locator('input[name="passing_grades"][value="yes"]').check()
-            _both_sizes(later, shot, "after-care-check")
+            both_sizes(later, shot, "after-care-check")
             later.get_by_role("button", name="Spara kontrollen").click()
             later.wait_for_load_state()
             assert "Efterkontrollen sparades." in later.inner_text("main")

@@ -26,30 +26,9 @@ from referrals.models import ConsentGiving, ConsentMethod, ConsentScan
 from ..factories import GuardianFactory, give_custody
 from ..privacy import find_personnummer
 from ..referrals.consent_setup import accepted_case
+from .browser import DESKTOP, PHONE, fits_a_phone, new_page, sign_in
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct-horse-battery"  # UserFactory's password for every person in `world`
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/logga-in/")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_load_state()
-
-
-def _new_page(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="sv-SE", viewport=DESKTOP)
-    context.set_default_timeout(10_000)
-    return context, context.new_page()
-
-
-def _fits_a_phone(page) -> bool:  # type: ignore[no-untyped-def]
-    return bool(page.evaluate("document.documentElement.scrollWidth <= 390"))
 
 
 def _png() -> bytes:
@@ -98,7 +77,7 @@ def test_both_guardians_consent_the_social_worker_reads_the_case_until_one_withd
     case_path = f"/elever/arende/{case.public_id}/"
 
     # The counsellor opens the case from the list of cases and records a consent.
-    _sign_in(page, base, world.counsellor_a.username)
+    sign_in(page, base, world.counsellor_a.username)
     page.goto(f"{base}/elever/arende/")
     page.get_by_role("link", name="Ekholmsson, Alva").click()
     page.wait_for_load_state()
@@ -155,15 +134,15 @@ def test_both_guardians_consent_the_social_worker_reads_the_case_until_one_withd
     shot(page, "consent-valid")
     page.set_viewport_size(PHONE)
     page.reload()
-    assert _fits_a_phone(page)
+    assert fits_a_phone(page)
     shot(page, "consent-valid-390")
     page.set_viewport_size(DESKTOP)
     assert consent.consent_valid(case)
 
     # The social worker opens the identified case from the desk.
-    context, worker = _new_page(_chromium)
+    context, worker = new_page(_chromium)
     try:
-        _sign_in(worker, base, world.social_worker_n.username)
+        sign_in(worker, base, world.social_worker_n.username)
         assignments = worker.locator(".assignments-panel")
         assert "Samtycke gäller" in assignments.inner_text()
         shot(worker, "social-worker-desk-consent-valid")
@@ -182,7 +161,7 @@ def test_both_guardians_consent_the_social_worker_reads_the_case_until_one_withd
         assert dead == []
         worker.set_viewport_size(PHONE)
         worker.reload()
-        assert _fits_a_phone(worker)
+        assert fits_a_phone(worker)
         shot(worker, "social-worker-reads-the-case-390")
         worker.set_viewport_size(DESKTOP)
 
@@ -218,7 +197,7 @@ def test_both_guardians_consent_the_social_worker_reads_the_case_until_one_withd
         shot(worker, "social-worker-desk-withdrawn")
         worker.set_viewport_size(PHONE)
         worker.reload()
-        assert _fits_a_phone(worker)
+        assert fits_a_phone(worker)
         shot(worker, "social-worker-desk-withdrawn-390")
         assert find_personnummer(worker.content()) == []
     finally:

@@ -20,23 +20,9 @@ from followup.models import Delivery, FollowUp, FollowUpAbsence, GoalReview
 
 from ..attendance.lessons import INVALID, lesson
 from ..followup.followup_setup import planned_case
+from .browser import PHONE, fits_a_phone, sign_in
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct-horse-battery"  # UserFactory's password for every person in `world`
-PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/logga-in/")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_load_state()
-
-
-def _fits_a_phone(page) -> bool:  # type: ignore[no-untyped-def]
-    return bool(page.evaluate("document.documentElement.scrollWidth <= 390"))
 
 
 def test_the_social_worker_records_a_due_follow_up_from_the_desk(
@@ -70,7 +56,7 @@ def test_the_social_worker_records_a_due_follow_up_from_the_desk(
     period = f"{starts_on:%Y-%m-%d} – {until:%Y-%m-%d}"
 
     # The desk lists the follow-up that is due; the social worker opens it.
-    _sign_in(page, base, world.social_worker_n.username)
+    sign_in(page, base, world.social_worker_n.username)
     panel = page.locator(".followups-panel")
     assert "Uppföljningar att göra" in panel.inner_text()
     shot(page, "desk")
@@ -107,7 +93,7 @@ def test_the_social_worker_records_a_due_follow_up_from_the_desk(
         planned.case.school.district.municipality_id, datetime.date.fromisoformat(proposed)
     )
     page.set_viewport_size(PHONE)
-    assert _fits_a_phone(page)
+    assert fits_a_phone(page)
     shot(page, "record-form-phone")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("button", name="Registrera uppföljningen").click()
@@ -120,7 +106,7 @@ def test_the_social_worker_records_a_due_follow_up_from_the_desk(
     assert period in page.locator(".absence-table").inner_text()
     shot(page, "recorded")
     page.set_viewport_size(PHONE)
-    assert _fits_a_phone(page)
+    assert fits_a_phone(page)
     shot(page, "recorded-phone")
     page.set_viewport_size({"width": 1280, "height": 800})
 

@@ -22,29 +22,15 @@ from referrals.models import AcceptedAs, Assignment, DecisionKind, ReferralState
 
 from ..privacy import find_personnummer
 from ..referrals.forum_support import forum_world, on_agenda
+from .browser import PHONE, fits_a_phone, sign_in
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct-horse-battery"  # UserFactory's password for every person in `world`
-PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/logga-in/")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_load_state()
 
 
 def _new_page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 800})
     context.set_default_timeout(10_000)
     return context, context.new_page()
-
-
-def _fits_a_phone(page) -> bool:  # type: ignore[no-untyped-def]
-    return bool(page.evaluate("document.documentElement.scrollWidth <= 390"))
 
 
 class Identity:
@@ -90,7 +76,7 @@ def test_forum_decides_the_coordinator_assigns_and_the_social_worker_sees_it_ano
         return html
 
     # The member opens today's agenda from the desk: the referral, anonymously.
-    _sign_in(page, base, fw.member_n.username)
+    sign_in(page, base, fw.member_n.username)
     panel = page.locator(".forum-panel")
     assert "Remissforum Norra" in panel.inner_text()
     look(page)
@@ -107,7 +93,7 @@ def test_forum_decides_the_coordinator_assigns_and_the_social_worker_sees_it_ano
 
     page.set_viewport_size(PHONE)
     page.reload()
-    assert _fits_a_phone(page)
+    assert fits_a_phone(page)
     shot(page, "agenda-390")
     page.set_viewport_size({"width": 1280, "height": 800})
 
@@ -138,7 +124,7 @@ def test_forum_decides_the_coordinator_assigns_and_the_social_worker_sees_it_ano
     # The coordinator opens the queue from the desk and assigns the social worker.
     context, coordinator = _new_page(_chromium)
     try:
-        _sign_in(coordinator, base, fw.coordinator_n.username)
+        sign_in(coordinator, base, fw.coordinator_n.username)
         look(coordinator)
         coordinator.locator(".coordinator-panel").get_by_role("link", name="Öppna kön").click()
         coordinator.wait_for_load_state()
@@ -150,7 +136,7 @@ def test_forum_decides_the_coordinator_assigns_and_the_social_worker_sees_it_ano
         shot(coordinator, "queue")
         coordinator.set_viewport_size(PHONE)
         coordinator.reload()
-        assert _fits_a_phone(coordinator)
+        assert fits_a_phone(coordinator)
         shot(coordinator, "queue-390")
         coordinator.set_viewport_size({"width": 1280, "height": 800})
         coordinator.get_by_label(
@@ -181,7 +167,7 @@ def test_forum_decides_the_coordinator_assigns_and_the_social_worker_sees_it_ano
     # The social worker: the assignment on the desk, anonymous, without a link to the case.
     context, worker = _new_page(_chromium)
     try:
-        _sign_in(worker, base, social_worker.username)
+        sign_in(worker, base, social_worker.username)
         assignments = worker.locator(".assignments-panel")
         assert assignments.get_by_role("heading", name="Mina uppdrag").count() == 1
         text = assignments.inner_text()
@@ -191,7 +177,7 @@ def test_forum_decides_the_coordinator_assigns_and_the_social_worker_sees_it_ano
         shot(worker, "social-worker-desk")
         worker.set_viewport_size(PHONE)
         worker.reload()
-        assert _fits_a_phone(worker)
+        assert fits_a_phone(worker)
         shot(worker, "social-worker-desk-390")
         worker.set_viewport_size({"width": 1280, "height": 800})
         assignments.get_by_role("link", name=f"Uppdragsförfrågan {referral.number}").click()

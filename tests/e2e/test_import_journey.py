@@ -23,21 +23,13 @@ from sst.models import Role
 
 from ..factories import UserFactory, grant
 from ..privacy import find_personnummer
+from .browser import sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct-horse-battery"  # UserFactory's password
 HEADER = (
     "personnummer;skolenhetskod;datum;starttid;sluttid;amne;schemalagd_min;franvaro_min;franvarotyp"
 )
-
-
-def _sign_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/logga-in/")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_load_state()
 
 
 def _attendance_csv(student, school) -> bytes:  # type: ignore[no-untyped-def]
@@ -74,7 +66,7 @@ def test_school_admin_imports_attendance_and_the_mentor_sees_the_alert(
     device = TOTPDevice.objects.create(user=admin, name="authenticator", confirmed=True)
 
     # Password, then the second factor through the real form.
-    _sign_in(page, base, admin.username)
+    sign_in(page, base, admin.username)
     assert "/tvafaktor/verifiera/" in page.url
     shot(page, "otp")
     code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
@@ -119,7 +111,7 @@ def test_school_admin_imports_attendance_and_the_mentor_sees_the_alert(
     # Sign out; the mentor signs in and finds the alert and the step on the desk.
     page.get_by_role("button", name="Logga ut").click()
     page.wait_for_load_state()
-    _sign_in(page, base, world.mentor_a1.username)
+    sign_in(page, base, world.mentor_a1.username)
     assert page.url == f"{base}/"
     alerts = page.locator("section.inbox")
     alerts.wait_for()

@@ -17,20 +17,12 @@ from cases.mapping import services
 from cases.models import CauseFactor, CauseGroup, MappingApproval, SchoolSocialMapping
 
 from ..privacy import find_personnummer
+from .browser import sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct-horse-battery"  # UserFactory's password for every person in `world`
 SCHOOL_TEXT = "Trivs på rasterna men undviker matematiken"
 SUPPORT_TEXT = "En lugn plats att börja dagen på"
-
-
-def _sign_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/logga-in/")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_load_state()
 
 
 def _sign_out(page) -> None:  # type: ignore[no-untyped-def]
@@ -53,7 +45,7 @@ def test_counsellor_records_a_mapping_that_reaches_the_eht_agenda_after_approval
     student = world.student_a1
     agenda = base + reverse("cases:eht_agenda", args=[world.school_a.unit_code])
 
-    _sign_in(page, base, world.counsellor_a.username)
+    sign_in(page, base, world.counsellor_a.username)
     page.goto(base + reverse("cases:mapping_overview", args=[student.public_id]))
     assert student.full_name in page.locator("main").inner_text()
     shot(page, "overview-empty")
@@ -107,7 +99,7 @@ def test_counsellor_records_a_mapping_that_reaches_the_eht_agenda_after_approval
 
     # The principal reads it on the agenda and on the mapping's page now, too.
     _sign_out(page)
-    _sign_in(page, base, world.principal_a.username)
+    sign_in(page, base, world.principal_a.username)
     page.goto(agenda)
     assert SCHOOL_TEXT in page.locator(".mapping-shared").inner_text()
     response = page.goto(base + reverse("cases:mapping_detail", args=[record.public_id]))
@@ -128,7 +120,7 @@ def test_principal_never_sees_a_pending_mapping(browser_page, live_server, e2e_w
         ),
         by=world.counsellor_a,
     )
-    _sign_in(page, base, world.principal_a.username)
+    sign_in(page, base, world.principal_a.username)
     page.goto(base + reverse("cases:mapping_overview", args=[world.student_a1.public_id]))
     main = page.locator("main").inner_text()
     assert SCHOOL_TEXT not in main

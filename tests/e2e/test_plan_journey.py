@@ -26,30 +26,15 @@ from referrals.models import FamilyMeetingKind
 
 from ..actionplans.plan_setup import consent_case
 from ..privacy import find_personnummer
+from .browser import DESKTOP, PHONE, fits_a_phone, sign_in
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct-horse-battery"  # UserFactory's password for every person in `world`
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/logga-in/")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_load_state()
-
-
-def _fits_a_phone(page) -> bool:  # type: ignore[no-untyped-def]
-    return bool(page.evaluate("document.documentElement.scrollWidth <= 390"))
 
 
 def _at_phone_width(page, shot, step: str) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size(PHONE)
     page.reload()
-    assert _fits_a_phone(page), step
+    assert fits_a_phone(page), step
     shot(page, f"{step}-390")
     page.set_viewport_size(DESKTOP)
 
@@ -81,7 +66,7 @@ def test_the_social_worker_makes_the_plan_records_the_signatures_and_prints_it(
     plan_path = f"/team/plan/{case.public_id}/"
 
     # The start-up meeting: the social worker opens the case from the desk.
-    _sign_in(page, base, world.social_worker_n.username)
+    sign_in(page, base, world.social_worker_n.username)
     page.locator(".assignments-panel").get_by_role("link", name="Öppna ärendet").click()
     page.wait_for_load_state()
     assert page.url.endswith(case_path)
@@ -130,7 +115,7 @@ def test_the_social_worker_makes_the_plan_records_the_signatures_and_prints_it(
     page.locator("#id_goals-2-target_on").fill(target)
     shot(page, "plan-form")
     page.set_viewport_size(PHONE)
-    assert _fits_a_phone(page)
+    assert fits_a_phone(page)
     shot(page, "plan-form-390")
     page.set_viewport_size(DESKTOP)
     page.get_by_role("button", name="Spara planen").click()

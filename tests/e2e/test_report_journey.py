@@ -15,28 +15,9 @@ import pytest
 from django.core.files.storage import storages
 
 from ..reports.report_setup import build_world
+from .browser import both_sizes, sign_in
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct-horse-battery"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-def _sign_in(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base_url}/logga-in/")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_load_state()
-
-
-def _both_sizes(page, shot, name: str) -> None:  # type: ignore[no-untyped-def]
-    shot(page, name)
-    page.set_viewport_size(PHONE)
-    assert page.evaluate("document.documentElement.scrollWidth <= 390"), name
-    shot(page, f"{name}-390")
-    page.set_viewport_size(DESKTOP)
 
 
 @pytest.fixture
@@ -54,11 +35,11 @@ def test_a_manager_downloads_the_term_report_pdf(
 
     world = build_world()
     page = browser_page
-    _sign_in(page, live_server.url, world.municipality_manager.username)
+    sign_in(page, live_server.url, world.municipality_manager.username)
     page.get_by_role("link", name="Rapporter", exact=True).first.click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Rapportby kommun").is_visible()
-    _both_sizes(page, shot, "dashboard")
+    both_sizes(page, shot, "dashboard")
 
     page.get_by_role("link", name="Öppna Norr").click()
     page.wait_for_load_state()
@@ -75,7 +56,7 @@ def test_a_manager_downloads_the_term_report_pdf(
     # total of 10 students is shown.
     table = page.locator("#tabell-franvaro_per_arskurs")
     assert "< 5" in table.inner_text() and "25,39" in table.inner_text()
-    _both_sizes(page, shot, "term-report")
+    both_sizes(page, shot, "term-report")
 
     page.get_by_role("button", name="Ladda ner som PDF").click()
     page.wait_for_load_state()
