@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.test.utils import override_settings
 
@@ -37,6 +38,13 @@ from .factories import (
     give_custody,
     grant,
 )
+
+# SST_TEST_CLOCK=2026-11-29T22:59:30Z runs the whole suite as if started at that instant, the
+# clock ticking on: the way to check that no test leans on today's date (a run that crosses
+# midnight in Stockholm, a run in the summer holiday). Started here, before any test module is
+# imported, so module-level dates see it too; each xdist worker starts its own.
+if os.environ.get("SST_TEST_CLOCK"):
+    time_machine.travel(os.environ["SST_TEST_CLOCK"], tick=True).start()
 
 
 @dataclass

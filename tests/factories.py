@@ -23,10 +23,16 @@ from sst.models import (
 )
 from sst.personnummer import Personnummer, luhn_check_digit
 
+# The age of the eldest default student: born 1 January 2012, seen on 29 November 2026, when
+# the suite was written. Birth dates are counted back from today, so the students keep their
+# ages as the calendar moves on; fixed dates would let them grow into the age from which their
+# own consent is needed (15) and change what the consent tests see.
+_ELDEST = datetime.date(2026, 11, 29) - datetime.date(2012, 1, 1)
+
 
 def fake_personnummer(n: int, *, born: datetime.date | None = None) -> Personnummer:
     """A valid, fictitious number (birth serials 980–999 only)."""
-    born = born or datetime.date(2012, 1, 1) + datetime.timedelta(days=n % 3000)
+    born = born or timezone.localdate() - _ELDEST + datetime.timedelta(days=n % 3000)
     serial = f"{980 + n % 20:03d}"
     yymmdd = born.strftime("%y%m%d")
     check = luhn_check_digit(yymmdd + serial)

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from actionplans import maintenance_services as services
 from actionplans import maintenance_views as views
@@ -21,9 +22,13 @@ from cases import workflow
 from cases.models import CaseState
 from referrals.models import ConsentGiving
 
+from ..clock import pinned_clock
 from ..conftest import verified_login
 from ..factories import StudentFactory
 from .test_maintenance import at, case_in_implementation, plan_for
+
+# Before the December days the booster tests travel to, so the consent is already given then.
+_clock = pinned_clock(datetime.date(2026, 11, 18))
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +52,7 @@ def _urls(world):
     team = case_in_implementation(world)
     plan = plan_for(world, team.case)
     booster = BoosterMeeting.objects.create(
-        maintenance=plan, planned_on=datetime.date.today() + datetime.timedelta(days=3)
+        maintenance=plan, planned_on=timezone.localdate() + datetime.timedelta(days=3)
     )
     return team, {
         "edit": reverse("actionplans:maintenance_edit", args=[team.case.public_id]),
@@ -87,7 +92,7 @@ def test_the_social_worker_without_a_consent_gets_404_and_with_a_withdrawn_one_t
 
     consent = valid_consent(world, team.case)
     assert client.get(url).status_code == 200
-    ConsentGiving.objects.filter(consent=consent).update(withdrawn_on=datetime.date.today())
+    ConsentGiving.objects.filter(consent=consent).update(withdrawn_on=timezone.localdate())
     assert client.get(url).status_code == 404
 
 
@@ -196,7 +201,7 @@ def _panel(world, user):
 def test_the_desk_lists_boosters_due_and_overdue_for_school_and_social_worker(client, world):
     team = case_in_implementation(world)
     plan = plan_for(world, team.case)
-    today = datetime.date.today()
+    today = timezone.localdate()
     due = BoosterMeeting.objects.create(maintenance=plan, planned_on=today + datetime.timedelta(3))
     overdue = BoosterMeeting.objects.create(
         maintenance=plan, planned_on=today - datetime.timedelta(2)
@@ -214,7 +219,7 @@ def test_the_desk_lists_boosters_due_and_overdue_for_school_and_social_worker(cl
 
 
 def test_the_desk_panel_takes_the_same_queries_for_one_booster_or_many(world):
-    today = datetime.date.today()
+    today = timezone.localdate()
     team = case_in_implementation(world)
     plan = plan_for(world, team.case)
     BoosterMeeting.objects.create(maintenance=plan, planned_on=today + datetime.timedelta(1))

@@ -10,7 +10,6 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from pypdf import PdfReader
 
 from actionplans import plan_services as services
@@ -18,11 +17,13 @@ from actionplans.models import ActionPlan, Party, PlanRevision, Signature
 from cases.models import Case, CaseState
 from sst.models import AuditEvent
 
+from ..clock import pinned_clock
 from ..conftest import verified_login
 from .plan_setup import consent_case, current_rows, goal, item, make_plan, plan_case
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+TODAY = datetime.date(2026, 11, 18)  # a Wednesday in HT26
+_clock = pinned_clock(TODAY)
 
 EVERYONE = [
     "principal_a",

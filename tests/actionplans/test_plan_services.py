@@ -8,7 +8,6 @@ import datetime
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from actionplans import plan_hooks
 from actionplans import plan_services as services
@@ -25,10 +24,12 @@ from cases import transitions, workflow
 from cases.models import Case, CaseEvent, CaseState
 from sst.models import AuditEvent
 
+from ..clock import pinned_clock
 from .plan_setup import consent_case, current_rows, goal, intervention, make_plan, plan_case
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+TODAY = datetime.date(2026, 11, 18)  # a Wednesday in HT26
+_clock = pinned_clock(TODAY)
 
 
 # ---------------------------------------------------------------- making the plan

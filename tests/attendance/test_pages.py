@@ -13,7 +13,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext, override
 
 from attendance.models import Alert, AlertRecipient, DueKind, Rule
@@ -22,11 +21,13 @@ from attendance.selectors import previous_month
 from attendance.templatetags.absence import month_label, pct, period, sparkline
 from sst.models import AuditEvent, Role
 
+from ..clock import pinned_clock
 from ..conftest import verified_login
 from ..factories import StudentFactory, grant
 from .factories import month_of_lessons, refresh
 
-TODAY = timezone.localdate()
+TODAY = datetime.date(2026, 11, 18)  # a Wednesday in HT26
+_clock = pinned_clock(TODAY)
 THIS = month_start(TODAY)
 LAST = previous_month(THIS)
 

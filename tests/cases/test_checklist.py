@@ -23,9 +23,11 @@ from cases.workflow import ConcurrentChange, TransitionRefused
 from sst.models import AuditEvent, Role
 
 from ..attendance.lessons import lesson
+from ..clock import pinned_clock
 from ..factories import UserFactory, grant
 
-TODAY = timezone.localdate()
+TODAY = datetime.date(2026, 11, 18)  # a Wednesday in HT26
+_clock = pinned_clock(TODAY)
 
 
 def answers(**changes: object) -> dict[str, object]:

@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext, override
 
 from attendance.models import Rule
@@ -18,11 +17,13 @@ from cases.checklist import services
 from cases.models import MentorChecklist, YesNo
 from sst.models import AuditEvent, Role
 
+from ..clock import pinned_clock
 from ..conftest import verified_login
 from ..factories import StudentFactory, UserFactory, grant
 from .test_checklist import answers, checklist_alert
 
-TODAY = timezone.localdate()
+TODAY = datetime.date(2026, 11, 18)  # a Wednesday in HT26
+_clock = pinned_clock(TODAY)
 # The paper form's questions, exactly (Trosa 004, appendix 1).
 SEED_QUESTIONS = (
     "Sjukdom?",

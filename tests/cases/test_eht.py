@@ -34,8 +34,10 @@ from cases.workflow import case_for_staircase_work, case_open
 from sst.models import AuditAction, AuditEvent
 
 from ..attendance.factories import month_of_lessons, refresh
+from ..clock import pinned_clock
 
-TODAY = timezone.localdate()
+TODAY = datetime.date(2026, 11, 18)  # a Wednesday in HT26
+_clock = pinned_clock(TODAY)
 THIS = month_start(TODAY)
 LAST = previous_month(THIS)
 

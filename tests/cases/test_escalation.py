@@ -21,7 +21,10 @@ from cases.models import (
 from sst.models import AuditAction, AuditEvent
 
 from ..attendance.factories import refresh
+from ..clock import pinned_clock
 from .test_eht import LAST, THIS, TODAY, staircase_case, step3_absence, step4_absence
+
+_clock = pinned_clock(TODAY)
 
 
 @pytest.fixture
