@@ -14,8 +14,9 @@ and given a valid consent; then, through the same services the pages use:
   the answers given at the closing meeting and a link for the guardian still unused.
 
 Dates are relative to today; every date a rule moves (follow-ups, boosters, after-care)
-lands on a school day of the calendar. Idempotent: once any demo case has an action plan,
-nothing more is made.
+lands on a school day of the calendar, and a case starts earlier where a break would push a
+follow-up it holds past today (in the summer holiday). Idempotent: once any demo case has
+an action plan, nothing more is made.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from django.utils import timezone
 from actionplans import catalogue, maintenance_services, plan_services
 from actionplans.models import ActionPlan, Party, Side, SignedHow, ToolboxItem
 from actionplans.plan_services import GoalInput, InterventionInput
+from attendance import calendar
 from cases import workflow
 from cases.models import Case, CaseOpening, CaseState, ClosureReason
 from referrals import consent as consent_rule
@@ -62,6 +64,17 @@ SCENARIOS = (
     Scenario("overdue", 55, 42),
     Scenario("plan", 20, 3),
 )
+
+
+# The follow-ups a scenario holds (or, "overdue", lets pass), and how many days before today
+# the last of them must fall: the closures and the overdue one come after it.
+HELD_BY = {
+    "implementation": (1, 0),
+    "overdue": (1, 1),
+    "maintenance": (2, 0),
+    "closed_recently": (2, 7),
+    "closed_aftercare": (2, 93),
+}
 
 
 @dataclass(frozen=True)
@@ -364,6 +377,30 @@ def _close(
     return result
 
 
+def _start_up_day(spec: Scenario, student: Student, today: datetime.date) -> datetime.date:
+    """``plan_days_ago`` before today, moved back a week at a time while the calendar's
+    breaks would push a follow-up the scenario holds past the day it must be held by: in the
+    summer holiday, the 4–6 weeks after a June follow-up end in August."""
+    assert spec.plan_days_ago is not None
+    starts_on = today - spec.plan_days_ago * DAY
+    if spec.key not in HELD_BY:
+        return starts_on
+    count, days_before = HELD_BY[spec.key]
+    probe = Case(school=student.school)  # unsaved: the calendar and policy of its school
+    policy = followup_services.policy_of(probe)
+    municipality = followup_services.municipality_id_of(probe)
+    for _ in range(52):
+        day = calendar.school_day_on_or_after(
+            municipality, starts_on + datetime.timedelta(weeks=policy.first_after_weeks)
+        )
+        for _ in range(count - 1):
+            day = followup_services.next_window(probe, day).proposed
+        if day <= today - days_before * DAY:
+            break
+        starts_on -= 7 * DAY
+    return starts_on
+
+
 def _scenario(
     spec: Scenario,
     student: Student,
@@ -372,9 +409,11 @@ def _scenario(
     forum: Forum,
     today: datetime.date,
 ) -> None:
-    case = _accepted_case(student, school_key, staff, forum, today - spec.accepted_days_ago * DAY)
     assert spec.plan_days_ago is not None
-    starts_on = today - spec.plan_days_ago * DAY
+    starts_on = _start_up_day(spec, student, today)
+    moved_back = today - spec.plan_days_ago * DAY - starts_on
+    accepted_on = today - spec.accepted_days_ago * DAY - moved_back
+    case = _accepted_case(student, school_key, staff, forum, accepted_on)
     plan = _plan(case, staff, starts_on)
     if spec.key == "plan":
         _sign(plan, staff, starts_on, family=False)

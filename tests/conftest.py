@@ -42,7 +42,9 @@ from .factories import (
 # SST_TEST_CLOCK=2026-11-29T22:59:30Z runs the whole suite as if started at that instant, the
 # clock ticking on: the way to check that no test leans on today's date (a run that crosses
 # midnight in Stockholm, a run in the summer holiday). Started here, before any test module is
-# imported, so module-level dates see it too; each xdist worker starts its own.
+# imported, so module-level dates see it too; each xdist worker starts its own. The real
+# Celery worker of the worker tests runs in its own process on the real clock: with a clock
+# months away those tests fail for that reason alone.
 if os.environ.get("SST_TEST_CLOCK"):
     time_machine.travel(os.environ["SST_TEST_CLOCK"], tick=True).start()
 

@@ -24,6 +24,7 @@ from cases.models import (
 from sst.models import AuditAction, AuditEvent
 
 from ..attendance.factories import refresh
+from ..clock import pinned_clock
 from ..conftest import verified_login
 from ..factories import StudentFactory
 from .test_eht import (
@@ -36,6 +37,8 @@ from .test_eht import (
     step3_absence,
     step4_absence,
 )
+
+_clock = pinned_clock(TODAY)
 
 EVERYONE = [
     "principal_a",

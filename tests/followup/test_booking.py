@@ -23,7 +23,6 @@ D = datetime.date
 
 @pytest.fixture(autouse=True)
 def _clock():
-    # Forward only: the test world's role memberships start a month before the real day.
     with time_machine.travel(datetime.datetime(2027, 1, 20, 10, 0), tick=False):
         yield
 
