@@ -21,12 +21,15 @@ from cases.models import CaseEvent, CaseState
 from sst.access import Capability
 from sst.models import AuditEvent, AuditObjectType
 
+from ..clock import pinned_clock
 from ..factories import StudentFactory
 from ..referrals.consent_setup import accepted_case, valid_consent
 
 pytestmark = pytest.mark.django_db
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+# Before the December days the tests travel to, so the consent is already given then.
+_clock = pinned_clock(datetime.date(2026, 11, 18))
 
 
 def at(day: datetime.date, hour: int = 9):
