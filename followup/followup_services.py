@@ -582,8 +582,10 @@ def followup_move(
 
 @transaction.atomic
 def followup_cancel(*, followup: FollowUp, by: User, base_version: int, reason: str) -> FollowUp:
-    """Cancel a booked follow-up (no new one is booked); the reason goes to the chronology."""
+    """Cancel a booked follow-up (no new one is booked); the reason goes to the chronology.
+    A closed case's follow-ups stay as the closure left them, as with moving."""
     case = _worked_case(followup.case_id, by)
+    _require_open(case)
     reason = _reason(reason)
     changed = FollowUp.objects.filter(
         pk=followup.pk, version=base_version, held_on__isnull=True, cancelled=False

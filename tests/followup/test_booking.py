@@ -131,3 +131,32 @@ def test_only_the_people_of_the_case_book(world):
     for outsider in (world.mentor_a1, world.counsellor_b, world.manager_m):
         with pytest.raises(services.NotAllowed):
             services.followup_book(case=planned.case, planned_on=D(2027, 2, 1), by=outsider)
+
+
+def test_a_closed_cases_follow_up_is_neither_moved_nor_cancelled(world):
+    planned = planned_case(world, starts_on=D(2027, 1, 11))
+    followup = services.first_followup_book(planned.plan, world.social_worker_n)
+    assert followup is not None
+    planned.case.state = "closed"
+    planned.case.save(update_fields=["state"])
+    for change in (
+        lambda: services.followup_move(
+            followup=followup,
+            by=world.counsellor_a,  # the social worker's consent ended with the case
+            base_version=followup.version,
+            planned_on=D(2027, 2, 22),
+            reason="Familjen är bortrest",
+        ),
+        lambda: services.followup_cancel(
+            followup=followup,
+            by=world.counsellor_a,
+            base_version=followup.version,
+            reason="Avslutas",
+        ),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            change()
+        assert refused.value.error_list[0].code == "closed"
+    followup.refresh_from_db()
+    assert (followup.planned_on, followup.cancelled, followup.version) == (D(2027, 2, 15), False, 1)
+    assert not CaseEvent.objects.filter(case=planned.case, summary__contains="Avslutas").exists()
