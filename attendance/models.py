@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sst import textlimits
-from sst.models import Municipality, School
+from sst.models import Grade, Municipality, School
 
 
 class AbsenceType(models.TextChoices):
@@ -132,6 +132,11 @@ class MonthlyAbsence(AbsencePercentages, models.Model):
 
     Written only by ``attendance.rollup`` as an upsert keyed by (student, month). ``step`` is
     the staircase step the policy gives this month (0 below the first threshold).
+
+    ``school`` and ``grade`` are where the student register had the student in that month:
+    taken from the register while the month is the current one (or a later one), and kept as
+    they are once it is over, so a term report of an earlier term counts a student at the
+    school and in the grade of that term, not of today.
     """
 
     # Like the lessons it is computed from: no foreign-key check per row (it was a fifth of the
@@ -144,6 +149,13 @@ class MonthlyAbsence(AbsencePercentages, models.Model):
         db_index=False,
     )
     month = models.DateField(help_text=_("The first day of the month."))
+    # No index: the reports filter on month and school together and read most of a month's
+    # rows anyway; a school with lessons cannot be deleted (the lessons protect it), so the
+    # look-up PROTECT makes here happens only for schools without any.
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    grade = models.CharField(max_length=1, choices=Grade.choices)
     scheduled_min = models.PositiveIntegerField(default=0)
     valid_min = models.PositiveIntegerField(default=0)
     invalid_min = models.PositiveIntegerField(default=0, help_text=_("Including late arrivals."))

@@ -38,13 +38,20 @@ FROM attendance_lesson
 WHERE date >= %s AND date < %s
 GROUP BY student_id
 """
+# The register gives each row its school and grade; while the month is the current one (the
+# first parameter) they follow the register, once it is over they stay as they were, so an
+# earlier term is reported where its students were then.
 _ROLLUP_SQL = """
 INSERT INTO attendance_monthlyabsence
-    (student_id, month, scheduled_min, valid_min, invalid_min, late_count, lesson_count,
-     step, computed_at)
-SELECT student_id, %s, scheduled, valid, invalid, late, lessons, 0, %s
-FROM attendance_rollup_month WHERE true
+    (student_id, month, school_id, grade, scheduled_min, valid_min, invalid_min, late_count,
+     lesson_count, step, computed_at)
+SELECT r.student_id, %(month)s, s.school_id, s.grade, r.scheduled, r.valid, r.invalid, r.late,
+       r.lessons, 0, %(now)s
+FROM attendance_rollup_month r JOIN sst_student s ON s.id = r.student_id WHERE true
 ON CONFLICT (student_id, month) DO UPDATE SET
+    school_id = CASE WHEN %(current)s THEN EXCLUDED.school_id
+                     ELSE attendance_monthlyabsence.school_id END,
+    grade = CASE WHEN %(current)s THEN EXCLUDED.grade ELSE attendance_monthlyabsence.grade END,
     scheduled_min = EXCLUDED.scheduled_min,
     valid_min = EXCLUDED.valid_min,
     invalid_min = EXCLUDED.invalid_min,
@@ -56,6 +63,8 @@ WHERE attendance_monthlyabsence.scheduled_min <> EXCLUDED.scheduled_min
    OR attendance_monthlyabsence.invalid_min <> EXCLUDED.invalid_min
    OR attendance_monthlyabsence.late_count <> EXCLUDED.late_count
    OR attendance_monthlyabsence.lesson_count <> EXCLUDED.lesson_count
+   OR (%(current)s AND (attendance_monthlyabsence.school_id <> EXCLUDED.school_id
+                        OR attendance_monthlyabsence.grade <> EXCLUDED.grade))
 """
 
 
@@ -70,8 +79,9 @@ def month_start(value: str | datetime.date) -> datetime.date:
 @transaction.atomic
 def rollup_month(month: datetime.date) -> int:
     """Recompute every student's row for ``month``; returns the number of students with
-    lessons that month (their rows are written where the figures changed; ``computed_at``
-    says when a row's figures last changed).
+    lessons that month (their rows are written where the figures changed, or in the current
+    month where the register moved the student; ``computed_at`` says when a row last
+    changed).
 
     Idempotent and safe to run concurrently: the upsert is keyed by (student, month).
     """
@@ -83,7 +93,9 @@ def rollup_month(month: datetime.date) -> int:
         cursor.execute(_AGGREGATE_SQL, [start, next_month(start)])
         cursor.execute("SELECT COUNT(*) FROM attendance_rollup_month")
         students = int(cursor.fetchone()[0])
-        cursor.execute(_ROLLUP_SQL, [start, timezone.now()])
+        now = timezone.now()
+        current = start >= month_start(timezone.localdate(now))
+        cursor.execute(_ROLLUP_SQL, {"month": start, "now": now, "current": current})
         cursor.execute("DROP TABLE attendance_rollup_month")
         return students
 

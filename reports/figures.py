@@ -7,10 +7,12 @@ mean of student percentages), late arrivals count as invalid absence (the rollup
 adds them there), and a student's share of the term decides whether they are above 15 %
 with integer arithmetic (``absent × 1000 > 150 × scheduled``: exactly 15.0 % is not above).
 
-Students are counted where the student register has them (their school and grade) when the
-report is made: a student who moved from school A to school B counts to B for earlier terms
-too. Each query joins the rollup rows to the students of the scope's schools and groups in
-the database; nothing loops over students in Python.
+Students are counted where the register had them in each month (the school and grade the
+rollup keeps on the monthly row): a report of an earlier term counts its students in that
+term's grades, and a student who moved from school A to school B counts to A for the months
+there and to B for the months after — within a term at each school, with the months there.
+Each query filters the rollup rows on the scope's schools and groups in the database;
+nothing loops over students in Python.
 """
 
 from __future__ import annotations
@@ -128,27 +130,23 @@ def term_figures(
         f"SUM(CASE WHEN (p.valid + p.invalid) * 1000 > {int(t)} * p.scheduled THEN 1 ELSE 0 END)"
         for t in thresholds
     )
-    # Each student's sums per term first, over the monthly rows alone (the scope as a
-    # semi-join on the students), then the few hundred thousand sums joined to the register
-    # for the school and the grade: the join touches a fifth of the rows it would otherwise.
+    # Each student's sums per term and school first, then grouped by school and grade. A
+    # student's grade within a term is one (the register moves grades over the summer); a
+    # correction during the term leaves the months with two, and the higher one counts.
     rows = _rows(
         f"""
-        SELECT p.term, s.school_id, s.grade, COUNT(*), SUM(p.scheduled), SUM(p.valid),
+        SELECT p.term, p.school_id, p.grade, COUNT(*), SUM(p.scheduled), SUM(p.valid),
                SUM(p.invalid), {above}
         FROM (
-            SELECT CASE {which_term} END AS term, m.student_id,
-                   SUM(m.scheduled_min) AS scheduled, SUM(m.valid_min) AS valid,
-                   SUM(m.invalid_min) AS invalid
+            SELECT CASE {which_term} END AS term, m.student_id, m.school_id,
+                   MAX(m.grade) AS grade, SUM(m.scheduled_min) AS scheduled,
+                   SUM(m.valid_min) AS valid, SUM(m.invalid_min) AS invalid
             FROM attendance_monthlyabsence m
-            WHERE m.month IN ({_placeholders(months)})
-              AND m.student_id IN (
-                  SELECT st.id FROM sst_student st WHERE st.school_id IN ({school_sql})
-              )
-            GROUP BY 1, m.student_id
+            WHERE m.month IN ({_placeholders(months)}) AND m.school_id IN ({school_sql})
+            GROUP BY 1, m.student_id, m.school_id
         ) p
-        JOIN sst_student s ON s.id = p.student_id
         WHERE p.scheduled > 0
-        GROUP BY p.term, s.school_id, s.grade
+        GROUP BY p.term, p.school_id, p.grade
         """,  # noqa: S608
         (*months, *months, *school_params),
     )
@@ -223,12 +221,11 @@ def steps_per_month(schools: QuerySet[School], months: Sequence[datetime.date]) 
     school_sql, school_params = _schools_sql(schools)
     rows = _rows(
         f"""
-        SELECT m.month, m.step, s.school_id, COUNT(*)
+        SELECT m.month, m.step, m.school_id, COUNT(*)
         FROM attendance_monthlyabsence m
-        JOIN sst_student s ON s.id = m.student_id
         WHERE m.month IN ({_placeholders(months)}) AND m.scheduled_min > 0
-          AND s.school_id IN ({school_sql})
-        GROUP BY m.month, m.step, s.school_id
+          AND m.school_id IN ({school_sql})
+        GROUP BY m.month, m.step, m.school_id
         """,  # noqa: S608
         (*months, *school_params),
     )
@@ -274,13 +271,12 @@ def absence_per_month(
     school_sql, school_params = _schools_sql(schools)
     rows = _rows(
         f"""
-        SELECT m.month, s.school_id, COUNT(*), SUM(m.scheduled_min), SUM(m.valid_min),
+        SELECT m.month, m.school_id, COUNT(*), SUM(m.scheduled_min), SUM(m.valid_min),
                SUM(m.invalid_min)
         FROM attendance_monthlyabsence m
-        JOIN sst_student s ON s.id = m.student_id
         WHERE m.month IN ({_placeholders(months)}) AND m.scheduled_min > 0
-          AND s.school_id IN ({school_sql})
-        GROUP BY m.month, s.school_id
+          AND m.school_id IN ({school_sql})
+        GROUP BY m.month, m.school_id
         """,  # noqa: S608
         (*months, *school_params),
     )
@@ -341,14 +337,13 @@ def figures_by_school(
                SUM(CASE WHEN (valid + invalid) * 1000 > 150 * scheduled THEN 1 ELSE 0 END),
                SUM(last_step_4)
         FROM (
-            SELECT s.school_id, m.student_id,
+            SELECT m.school_id, m.student_id,
                    SUM(m.scheduled_min) AS scheduled, SUM(m.valid_min) AS valid,
                    SUM(m.invalid_min) AS invalid,
                    MAX(CASE WHEN m.month = %s AND m.step >= 4 THEN 1 ELSE 0 END) AS last_step_4
             FROM attendance_monthlyabsence m
-            JOIN sst_student s ON s.id = m.student_id
-            WHERE m.month IN ({_placeholders(months)}) AND s.school_id IN ({school_sql})
-            GROUP BY s.school_id, m.student_id
+            WHERE m.month IN ({_placeholders(months)}) AND m.school_id IN ({school_sql})
+            GROUP BY m.school_id, m.student_id
         ) per_student
         WHERE scheduled > 0
         GROUP BY school_id

@@ -85,7 +85,9 @@ class TermReport:
                 _("Students"),
                 _(
                     "Students with scheduled time in the period, counted at the school and "
-                    "in the grade the student register gives them when the report is made."
+                    "in the grade the student register gave them in those months. A student "
+                    "who changed school during the term is counted at each school, with the "
+                    "months there."
                 ),
             ),
             (

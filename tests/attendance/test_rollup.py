@@ -6,9 +6,11 @@ import datetime
 import io
 import threading
 import time
+import zoneinfo
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 
@@ -148,6 +150,43 @@ def test_a_student_who_changes_school_mid_month_has_one_row_with_all_lessons(wor
     assert MonthlyAbsence.objects.filter(student=s).count() == 1
     assert figures(s) == (600, 180, 120, 0, 10)
     assert row(s).absent_pct == Decimal("50.0")
+
+
+def test_a_month_keeps_the_school_and_grade_it_had_once_it_is_over(world):
+    """While the month runs its row follows the register; once it is over a move or a new
+    grade leaves the row where it was, also when late lessons change its figures."""
+    s = world.student_a2  # grade 7 at school A
+    stockholm = zoneinfo.ZoneInfo("Europe/Stockholm")
+
+    def place(month: datetime.date = OCT) -> tuple[int, str]:
+        r = row(s, month)
+        return (r.school_id, r.grade)
+
+    def register(school, group, grade: str) -> None:
+        s.school, s.mentor_group, s.grade = school, group, grade
+        s.save()
+
+    with time_machine.travel(datetime.datetime(2025, 10, 20, 12, tzinfo=stockholm)):
+        school_day(s, "2025-10-06", kind=INVALID, absent_lessons=1, school=world.school_a)
+        rollup_month(OCT)
+        assert place() == (world.school_a.pk, "7")
+        register(world.school_b, world.group_b1, "8")  # a correction while October runs
+        rollup_month(OCT)  # the same figures, yet the row follows the register
+        assert place() == (world.school_b.pk, "8")
+        register(world.school_a, world.group_a2, "7")
+        rollup_month(OCT)
+        assert place() == (world.school_a.pk, "7")
+
+    with time_machine.travel(datetime.datetime(2026, 1, 12, 12, tzinfo=stockholm)):
+        register(world.school_b, world.group_b1, "8")
+        school_day(s, "2025-10-08", kind=VALID, absent_lessons=1, school=world.school_a)
+        rollup_month(OCT)  # late October lessons: new figures, the same place
+        assert figures(s)[:3] == (240, 60, 60)
+        assert place() == (world.school_a.pk, "7")
+        school_day(s, "2026-01-12", school=world.school_b)
+        january = datetime.date(2026, 1, 1)
+        rollup_month(january)
+        assert place(january) == (world.school_b.pk, "8")
 
 
 def test_students_without_lessons_get_no_row(world):
@@ -464,7 +503,14 @@ def test_rollups_and_evaluations_at_once_do_not_deadlock(
     # Rows stored in the reverse of the rollup's order, so the step update meets them the
     # other way round.
     MonthlyAbsence.objects.bulk_create(
-        MonthlyAbsence(student=s, month=OCT, scheduled_min=1, computed_at=timezone.now())
+        MonthlyAbsence(
+            student=s,
+            month=OCT,
+            school_id=s.school_id,
+            grade=s.grade,
+            scheduled_min=1,
+            computed_at=timezone.now(),
+        )
         for s in reversed(students)
     )
     for _round in range(8):

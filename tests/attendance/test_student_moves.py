@@ -192,6 +192,8 @@ def test_the_new_school_sees_absence_from_the_move_on_only(world):
     MonthlyAbsence.objects.create(
         student=student,
         month=long_ago.replace(day=1),
+        school=student.school,
+        grade=student.grade,
         scheduled_min=60,
         invalid_min=60,
         step=4,

@@ -52,10 +52,15 @@ def month_row(
     valid: int = 0,
     invalid: int = 0,
     step: int = 0,
+    school: School | None = None,
+    grade: str | None = None,
 ) -> MonthlyAbsence:
+    """The rollup's row; the school and grade are the register's unless the month had others."""
     return MonthlyAbsence.objects.create(
         student=student,
         month=month,
+        school=school or student.school,
+        grade=grade or student.grade,
         scheduled_min=scheduled,
         valid_min=valid,
         invalid_min=invalid,

@@ -12,7 +12,8 @@ from reports.scope import Scope
 from reports.suppression import percent2
 from reports.terms import like_terms, parse_term, term_containing
 
-from .report_setup import SEP25, build_world
+from ..factories import MentorGroupFactory, StudentFactory
+from .report_setup import OCT25, SEP25, build_world, month_row
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +83,46 @@ def test_the_scope_decides_whose_minutes_count(world):
         Scope("municipality", world.municipality).schools(), term
     )
     assert {r.grade: r.minutes.students for r in municipality} == {"7": 7, "8": 2, "9": 1}
+
+
+def test_an_earlier_term_counts_students_where_and_in_the_grade_they_were_then(world):
+    """The register of each month (kept on the monthly row by the rollup), not of today."""
+    a7_4 = world.grade7[3]  # 45 % in HT24 and 40.10 % in HT25, in grade 7 at school A
+    # After the autumn the register moves a7_4 up to grade 8 at school C.
+    a7_4.school, a7_4.grade, a7_4.mentor_group = world.school_c, "8", None
+    a7_4.save()
+    term = parse_term("HT2025")
+    at_a = figures.absence_per_grade(Scope("school", world.school_a).schools(), term)
+    assert {r.grade: r.minutes.students for r in at_a} == {"7": 6, "8": 2}
+    at_c = figures.absence_per_grade(Scope("school", world.school_c).schools(), term)
+    assert {r.grade: r.minutes.students for r in at_c} == {"9": 1}
+    ht24, ht25 = figures.shares_above(
+        Scope("school", world.school_a).schools(), [parse_term("HT2024"), term]
+    )
+    assert (ht24.students, ht24.above) == (6, {150: 1, 250: 1, 400: 1})
+    assert (ht25.students, ht25.above) == (8, {150: 4, 250: 2, 400: 2})
+
+    # A student who changes school during the term counts at each school with the months
+    # there: 50 % in September at A, 0 % in October at C.
+    mover = StudentFactory(
+        mentor_group=MentorGroupFactory(school=world.school_c, name="7C"), grade="7"
+    )
+    month_row(mover, SEP25, invalid=500, school=world.school_a)
+    month_row(mover, OCT25, school=world.school_c)
+    ht25_a = figures.shares_above(Scope("school", world.school_a).schools(), [term])[0]
+    assert (ht25_a.students, ht25_a.above[150]) == (9, 5)
+    at_c = figures.absence_per_grade(Scope("school", world.school_c).schools(), term)
+    g7_c = next(r.minutes for r in at_c if r.grade == "7")
+    assert (g7_c.students, g7_c.scheduled_min, g7_c.absent_min) == (1, 1000, 0)
+    # The municipality's figures are its schools' added, month for month.
+    whole = figures.absence_total(
+        figures.absence_per_grade(Scope("municipality", world.municipality).schools(), term)
+    )
+    by_school = figures.figures_by_school(
+        Scope("municipality", world.municipality).schools(), term.months
+    )
+    assert whole.scheduled_min == sum(f.minutes.scheduled_min for f in by_school.values())
+    assert by_school[world.school_a.pk].minutes.students == 9
 
 
 def test_steps_per_month(world):

@@ -32,6 +32,8 @@ def _month(world, student, month, *, absent, valid=0, step, scheduled=1000):  # 
     return MonthlyAbsence.objects.create(
         student=student,
         month=month,
+        school=student.school,
+        grade=student.grade,
         scheduled_min=scheduled,
         valid_min=valid,
         invalid_min=absent - valid,

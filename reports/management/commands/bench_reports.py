@@ -64,7 +64,7 @@ SEED = 0.2026  # setseed(): the same absence every run
 # Rows go in month by month, as the nightly rollup writes them: a month's rows lie together.
 _MONTHLY_SQL = """
 WITH students AS MATERIALIZED (
-    SELECT st.id, st.grade, random() AS u, random() AS w, random() AS v
+    SELECT st.id, st.school_id, st.grade, random() AS u, random() AS w, random() AS v
     FROM sst_student st
     JOIN sst_school sc ON sc.id = st.school_id
     JOIN sst_district d ON d.id = sc.district_id
@@ -72,7 +72,7 @@ WITH students AS MATERIALIZED (
     WHERE mu.code = %(municipality)s
     ORDER BY st.id
 ), base AS (
-    SELECT id, grade,
+    SELECT id, school_id, grade,
         CASE WHEN u < 0.75 THEN 0.02 + 0.06 * w
              WHEN u < 0.87 THEN 0.08 + 0.07 * w
              WHEN u < 0.95 THEN 0.15 + 0.10 * w
@@ -84,7 +84,7 @@ WITH students AS MATERIALIZED (
     SELECT * FROM unnest(%(months)s::date[], %(days)s::int[], %(trend)s::float8[])
         AS t(month, days, trend)
 ), minutes AS (
-    SELECT base.id, months.month, months.days,
+    SELECT base.id, base.school_id, base.grade, months.month, months.days,
         months.days * (CASE WHEN base.grade IN ('F', '1', '2', '3') THEN 240
                             WHEN base.grade IN ('4', '5', '6') THEN 300 ELSE 330 END)
             AS scheduled,
@@ -92,14 +92,14 @@ WITH students AS MATERIALIZED (
         base.valid_share
     FROM base CROSS JOIN months
 ), absent AS (
-    SELECT id, month, days, scheduled, valid_share,
+    SELECT id, school_id, grade, month, days, scheduled, valid_share,
         round(scheduled * rate)::int AS absent
     FROM minutes
 )
 INSERT INTO attendance_monthlyabsence
-    (student_id, month, scheduled_min, valid_min, invalid_min, late_count, lesson_count, step,
-     computed_at)
-SELECT id, month, scheduled,
+    (student_id, month, school_id, grade, scheduled_min, valid_min, invalid_min, late_count,
+     lesson_count, step, computed_at)
+SELECT id, month, school_id, grade, scheduled,
     round(absent * valid_share)::int,
     absent - round(absent * valid_share)::int,
     floor(random() * 3)::int,
@@ -116,14 +116,14 @@ ORDER BY month, id
 # The bare aggregates the figures need, over the same rows, with nothing around them: absence
 # per grade for the term (with the number of students), each student's absence per like term
 # for the shares above 15/25/40 %, and the steps per month of the term. The same shapes as
-# reports.figures' queries, less what a report adds: the scope (the students of its schools)
+# reports.figures' queries, less what a report adds: the scope (the rows of its schools)
 # and the months named one by one. Every bench row is in the scope, so the rows are the same.
 _BARE_GRADES_SQL = """
-SELECT s.grade, COUNT(DISTINCT m.student_id), SUM(m.scheduled_min), SUM(m.valid_min),
+SELECT m.grade, COUNT(DISTINCT m.student_id), SUM(m.scheduled_min), SUM(m.valid_min),
     SUM(m.invalid_min)
-FROM attendance_monthlyabsence m JOIN sst_student s ON s.id = m.student_id
+FROM attendance_monthlyabsence m
 WHERE m.month >= %s AND m.month < %s AND m.scheduled_min > 0
-GROUP BY s.grade
+GROUP BY m.grade
 """
 _BARE_SHARES_SQL = """
 SELECT term, COUNT(*),

@@ -1,0 +1,68 @@
+"""The school and grade of each monthly row, so a report of an earlier term counts a student
+where they were then. Rows that exist already take the register as it is now (the best there
+is; before this migration the reports did the same)."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+# Plain SQL that PostgreSQL and SQLite both run: one pass over the monthly rows.
+FROM_REGISTER = """
+UPDATE attendance_monthlyabsence
+SET school_id = (SELECT s.school_id FROM sst_student s WHERE s.id = student_id),
+    grade = (SELECT s.grade FROM sst_student s WHERE s.id = student_id)
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("attendance", "0009_school_calendar_terms_and_breaks"),
+        ("sst", "0009_role_head_of_schools"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="monthlyabsence",
+            name="school",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="sst.school",
+            ),
+        ),
+        migrations.AddField(
+            model_name="monthlyabsence",
+            name="grade",
+            field=models.CharField(
+                choices=[
+                    ("F", "Preschool class (F)"),
+                    ("1", "1"),
+                    ("2", "2"),
+                    ("3", "3"),
+                    ("4", "4"),
+                    ("5", "5"),
+                    ("6", "6"),
+                    ("7", "7"),
+                    ("8", "8"),
+                    ("9", "9"),
+                ],
+                default="",
+                max_length=1,
+            ),
+            preserve_default=False,
+        ),
+        migrations.RunSQL(FROM_REGISTER, reverse_sql=migrations.RunSQL.noop),
+        migrations.AlterField(
+            model_name="monthlyabsence",
+            name="school",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="sst.school",
+            ),
+        ),
+    ]
