@@ -15,8 +15,8 @@ and given a valid consent; then, through the same services the pages use:
 
 Dates are relative to today; every date a rule moves (follow-ups, boosters, after-care)
 lands on a school day of the calendar, and a case starts earlier where a break would push a
-follow-up it holds past today (in the summer holiday). Idempotent: once any demo case has
-an action plan, nothing more is made.
+follow-up it holds past today (the summer holiday, the Christmas break). Idempotent: once
+any demo case has an action plan, nothing more is made.
 """
 
 from __future__ import annotations
@@ -380,7 +380,8 @@ def _close(
 def _start_up_day(spec: Scenario, student: Student, today: datetime.date) -> datetime.date:
     """``plan_days_ago`` before today, moved back a week at a time while the calendar's
     breaks would push a follow-up the scenario holds past the day it must be held by: in the
-    summer holiday, the 4–6 weeks after a June follow-up end in August."""
+    summer holiday the 4–6 weeks after a June follow-up end in August, over Christmas those
+    after one in mid-December end in January."""
     assert spec.plan_days_ago is not None
     starts_on = today - spec.plan_days_ago * DAY
     if spec.key not in HELD_BY:

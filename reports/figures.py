@@ -132,7 +132,8 @@ def term_figures(
     )
     # Each student's sums per term and school first, then grouped by school and grade. A
     # student's grade within a term is one (the register moves grades over the summer); a
-    # correction during the term leaves the months with two, and the higher one counts.
+    # correction during the term leaves the months with two, and one of them (MAX, the same
+    # one in every query) counts, so the student is not counted twice.
     rows = _rows(
         f"""
         SELECT p.term, p.school_id, p.grade, COUNT(*), SUM(p.scheduled), SUM(p.valid),
