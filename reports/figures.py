@@ -132,15 +132,17 @@ def term_figures(
     )
     # Each student's sums per term and school first, then grouped by school and grade. A
     # student's grade within a term is one (the register moves grades over the summer); a
-    # correction during the term leaves the months with two, and one of them (MAX, the same
-    # one in every query) counts, so the student is not counted twice.
+    # correction during the term leaves the months with two, and the higher one counts
+    # (preschool class F lowest), so the student is not counted twice.
     rows = _rows(
         f"""
         SELECT p.term, p.school_id, p.grade, COUNT(*), SUM(p.scheduled), SUM(p.valid),
                SUM(p.invalid), {above}
         FROM (
             SELECT CASE {which_term} END AS term, m.student_id, m.school_id,
-                   MAX(m.grade) AS grade, SUM(m.scheduled_min) AS scheduled,
+                   MAX(CASE WHEN m.grade = 'F' THEN 0 ELSE CAST(m.grade AS INTEGER) END)
+                       AS grade,
+                   SUM(m.scheduled_min) AS scheduled,
                    SUM(m.valid_min) AS valid, SUM(m.invalid_min) AS invalid
             FROM attendance_monthlyabsence m
             WHERE m.month IN ({_placeholders(months)}) AND m.school_id IN ({school_sql})
@@ -157,7 +159,8 @@ def term_figures(
     grade_sums: dict[str, list[int]] = {}
     grade_schools: dict[str, PerSchool] = {}
     for row in rows:
-        i, school_id, grade, n = int(row[0]), int(row[1]), str(row[2]), int(row[3])
+        i, school_id, n = int(row[0]), int(row[1]), int(row[3])
+        grade = Grade.F.value if int(row[2]) == 0 else str(int(row[2]))
         per_school = students.setdefault(i, {})
         per_school[school_id] = per_school.get(school_id, 0) + n
         for limit, value in zip(thresholds, row[7:], strict=True):

@@ -5,7 +5,13 @@ is; before this migration the reports did the same)."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-# Plain SQL that PostgreSQL and SQLite both run: one pass over the monthly rows.
+# Plain SQL that PostgreSQL and SQLite both run. A row whose student is gone (the key has no
+# constraint in the database; Django deletes a student's rows with the student, raw SQL may
+# not) would be left without a school, and the NOT NULL below would fail: it goes first.
+ORPHANS = """
+DELETE FROM attendance_monthlyabsence
+WHERE NOT EXISTS (SELECT 1 FROM sst_student s WHERE s.id = student_id)
+"""
 FROM_REGISTER = """
 UPDATE attendance_monthlyabsence
 SET school_id = (SELECT s.school_id FROM sst_student s WHERE s.id = student_id),
@@ -53,6 +59,7 @@ class Migration(migrations.Migration):
             ),
             preserve_default=False,
         ),
+        migrations.RunSQL(ORPHANS, reverse_sql=migrations.RunSQL.noop),
         migrations.RunSQL(FROM_REGISTER, reverse_sql=migrations.RunSQL.noop),
         migrations.AlterField(
             model_name="monthlyabsence",

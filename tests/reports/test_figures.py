@@ -125,6 +125,21 @@ def test_an_earlier_term_counts_students_where_and_in_the_grade_they_were_then(w
     assert by_school[world.school_a.pk].minutes.students == 9
 
 
+def test_a_grade_corrected_during_the_term_counts_the_student_once_in_the_higher(world):
+    """F sorts last as text; the preschool class is the lowest grade all the same."""
+    student = StudentFactory(
+        mentor_group=MentorGroupFactory(school=world.school_c, name="1C"), grade="1"
+    )
+    month_row(student, SEP25, invalid=100, grade="F")
+    month_row(student, OCT25, invalid=300, grade="1")
+    rows = figures.absence_per_grade(
+        Scope("school", world.school_c).schools(), parse_term("HT2025")
+    )
+    by_grade = {r.grade: r.minutes for r in rows}
+    assert list(by_grade) == ["1", "9"]
+    assert (by_grade["1"].students, by_grade["1"].absent_min) == (1, 400)
+
+
 def test_steps_per_month(world):
     term = parse_term("HT2025")
     months = figures.steps_per_month(Scope("school", world.school_a).schools(), term.months)
