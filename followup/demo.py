@@ -32,7 +32,6 @@ from django.utils import timezone
 from actionplans import catalogue, maintenance_services, plan_services
 from actionplans.models import ActionPlan, Party, Side, SignedHow, ToolboxItem
 from actionplans.plan_services import GoalInput, InterventionInput
-from attendance import calendar
 from cases import workflow
 from cases.models import Case, CaseOpening, CaseState, ClosureReason
 from referrals import consent as consent_rule
@@ -388,12 +387,8 @@ def _start_up_day(spec: Scenario, student: Student, today: datetime.date) -> dat
         return starts_on
     count, days_before = HELD_BY[spec.key]
     probe = Case(school=student.school)  # unsaved: the calendar and policy of its school
-    policy = followup_services.policy_of(probe)
-    municipality = followup_services.municipality_id_of(probe)
     for _ in range(52):
-        day = calendar.school_day_on_or_after(
-            municipality, starts_on + datetime.timedelta(weeks=policy.first_after_weeks)
-        )
+        day = followup_services.first_date(probe, starts_on)
         for _ in range(count - 1):
             day = followup_services.next_window(probe, day).proposed
         if day <= today - days_before * DAY:

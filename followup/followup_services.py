@@ -304,12 +304,15 @@ def first_followup_book(plan: ActionPlan, by: User) -> FollowUp | None:
     case = Case.objects.select_related("student", "school__district").get(pk=plan.case_id)
     if FollowUp.objects.filter(case=case).exists():
         return None
-    policy = policy_of(case)
-    planned_on = calendar.school_day_on_or_after(
+    return _book(case=case, planned_on=first_date(case, plan.starts_on), by=by, first=True)
+
+
+def first_date(case: Case, starts_on: datetime.date) -> datetime.date:
+    """The first follow-up's day: ``first_after_weeks`` after the start-up, on a school day."""
+    return calendar.school_day_on_or_after(
         municipality_id_of(case),
-        plan.starts_on + datetime.timedelta(weeks=policy.first_after_weeks),
+        starts_on + datetime.timedelta(weeks=policy_of(case).first_after_weeks),
     )
-    return _book(case=case, planned_on=planned_on, by=by, first=True)
 
 
 def _book(

@@ -3,7 +3,6 @@ starting point of the consent tests."""
 
 from __future__ import annotations
 
-import datetime
 import itertools
 from dataclasses import dataclass
 
@@ -22,7 +21,6 @@ from referrals.models import (
 )
 
 _numbers = itertools.count(1)
-TODAY = datetime.date(2026, 11, 29)
 
 
 @dataclass
